@@ -1,0 +1,182 @@
+//! Types that cross the desktop app's IPC boundary. They are defined here once and generated
+//! for TypeScript into `ui/src/backend/types.ts` by the `bindings_are_current` test, which
+//! fails when the committed file is stale (run it with `UPDATE_BINDINGS=1` to rewrite it).
+
+use crate::canonical::ValueFormat;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One column of a report result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ResultColumn {
+    pub name: String,
+    pub format: ValueFormat,
+}
+
+/// A report's result as the UI shows it. Times are milliseconds since the epoch (UTC) and
+/// are displayed in `timezone`; durations are seconds; percents are fractions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReportResult {
+    pub title: String,
+    pub columns: Vec<ResultColumn>,
+    #[ts(type = "Array<Array<string | number | boolean | null>>")]
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// Rows in the full result (the UI may be sent fewer).
+    pub total_rows: u32,
+    pub timezone: String,
+    /// Human words for the period and filters applied.
+    pub applied: Vec<String>,
+    /// The chart drawn by the same code the exports use, as SVG; absent for table reports.
+    #[serde(default)]
+    #[ts(optional)]
+    pub chart_svg: Option<String>,
+}
+
+/// A report in the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TemplateSummary {
+    /// Where it lives (a path for file templates).
+    pub path: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub shelf: Shelf,
+    /// Parameter defaults, as `[name, value]` pairs.
+    pub parameters: Vec<(String, String)>,
+    /// Set when the file could not be read: what is wrong and how to fix it.
+    #[serde(default)]
+    #[ts(optional)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Shelf {
+    BuiltIn,
+    Personal,
+    Team,
+}
+
+/// Where a sync stands, sent as it goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    pub connection: String,
+    /// The collection being read now.
+    pub collection: String,
+    pub collections_done: u32,
+    pub collections_total: u32,
+    /// Records stored so far in this sync.
+    pub records: u64,
+    pub pages: u64,
+    pub finished: bool,
+    #[serde(default)]
+    #[ts(optional)]
+    pub error: Option<crate::error::AppError>,
+}
+
+/// What the app shows about the open workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorkspaceStatus {
+    pub name: String,
+    pub is_demo: bool,
+    pub connections: Vec<ConnectionStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConnectionStatus {
+    pub id: String,
+    pub platform: String,
+    /// The base URL with any credential removed.
+    pub url: String,
+    /// Milliseconds since the epoch of the last finished sync.
+    #[serde(default)]
+    #[ts(optional)]
+    pub last_sync_ms: Option<i64>,
+    pub conversations: u64,
+    pub messages: u64,
+    #[serde(default)]
+    #[ts(optional)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+    Svg,
+    Png,
+}
+
+impl ExportFormat {
+    pub fn from_path(path: &str) -> Option<ExportFormat> {
+        let ext = path.rsplit('.').next()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "xlsx" => ExportFormat::Xlsx,
+            "csv" => ExportFormat::Csv,
+            "svg" => ExportFormat::Svg,
+            "png" => ExportFormat::Png,
+            _ => return None,
+        })
+    }
+}
+
+/// The TypeScript declarations of every IPC type, in one file.
+pub fn typescript_bindings() -> String {
+    use crate::{canonical::ColumnType, error::*, period::Period, spec::*, template::ReportTemplate};
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        ErrorCode::decl(&cfg),
+        AppError::decl(&cfg),
+        ColumnType::decl(&cfg),
+        ValueFormat::decl(&cfg),
+        Period::decl(&cfg),
+        ReportSpec::decl(&cfg),
+        Filter::decl(&cfg),
+        FilterOp::decl(&cfg),
+        TimeBucket::decl(&cfg),
+        GroupBy::decl(&cfg),
+        Aggregation::decl(&cfg),
+        Measure::decl(&cfg),
+        Sort::decl(&cfg),
+        ChartKind::decl(&cfg),
+        ChartSpec::decl(&cfg),
+        ReportTemplate::decl(&cfg),
+        ResultColumn::decl(&cfg),
+        ReportResult::decl(&cfg),
+        TemplateSummary::decl(&cfg),
+        Shelf::decl(&cfg),
+        SyncProgress::decl(&cfg),
+        WorkspaceStatus::decl(&cfg),
+        ConnectionStatus::decl(&cfg),
+        ExportFormat::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/model by the `bindings_are_current` test. Do not edit by hand:\n\
+         // run `UPDATE_BINDINGS=1 cargo test -p switchboard-model bindings` instead.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bindings_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/backend/types.ts");
+        let want = super::typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "ui/src/backend/types.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p switchboard-model bindings` and commit it"
+        );
+    }
+}
