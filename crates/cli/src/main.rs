@@ -1,1 +1,277 @@
-fn main() {}
+//! `switchboard`: the same engine as the desktop app, headless. Serve the simulator, sync a
+//! connection into a workspace, list and run report templates to CSV, Excel, SVG or PNG.
+//!
+//! With no `--workspace`, commands use the demo workspace (created and synced on first use
+//! from the built-in simulator), so `switchboard run reports/<template> --out x.xlsx` works on
+//! a fresh machine. Errors print as `error [code]: message` and exit with status 1.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use switchboard_model::ipc::{ExportFormat, SyncProgress};
+use switchboard_model::AppError;
+use switchboard_workspace::{Connection, Workspace, WorkspaceError};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Contact-center reports from your live-chat platform, headless.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the built-in simulated contact center as a Cognigy Live Agent OData endpoint.
+    ///
+    /// Prints the base URL and the demo access token, then serves until Ctrl-C. With
+    /// --truth, writes the world's true KPIs as JSON instead and exits.
+    Simulate {
+        /// Seed of the generated world; the same seed gives the same world.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// First day of the world (YYYY-MM-DD); default: 28 days before today.
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+        /// Number of days.
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        /// Average conversations per day.
+        #[arg(long, default_value_t = 150)]
+        per_day: u32,
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Faults to inject, e.g. "rate-limit:every=3,retry-after=1;malformed:Message@2000".
+        #[arg(long)]
+        faults: Option<String>,
+        /// Write the world's true KPIs to this JSON file and exit.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Timezone of the days and weeks in --truth.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// SLA threshold in seconds for --truth.
+        #[arg(long, default_value_t = 60.0)]
+        sla_seconds: f64,
+    },
+    /// Sync a workspace's connections into its local cache.
+    ///
+    /// With --url, first adds (or updates) a Cognigy Live Agent OData connection. The access
+    /// token is read from the environment variable named by --token-env and is never stored.
+    Sync {
+        /// Workspace folder; default: the demo workspace.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// OData base URL, e.g. https://odata-liveagent-trial.cognigy.ai/v1.1/odata/
+        #[arg(long)]
+        url: Option<String>,
+        /// Connection id (the name rows are kept under).
+        #[arg(long, default_value = "cognigy")]
+        id: String,
+        /// Environment variable holding the Live Agent access token.
+        #[arg(long, default_value = "SWITCHBOARD_TOKEN")]
+        token_env: String,
+    },
+    /// Run a report template and write the result to a file.
+    ///
+    /// The format follows the file name: .xlsx (Excel), .csv, .svg or .png (the chart).
+    Run {
+        /// A template file (for example reports/median-first-response-by-agent.json) or
+        /// builtin:<name>.
+        template: String,
+        /// Output file.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Parameter values, e.g. --param period=last_week --param timezone=Europe/Berlin.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Workspace folder; default: the demo workspace.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// List the report templates: built-in ones and those in the workspace's reports folder.
+    Templates {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Show a workspace's connections, record counts and last sync.
+    Status {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(cli)) {
+        match e.downcast_ref::<WorkspaceError>() {
+            Some(w) => {
+                let a: AppError = w.to_app_error();
+                eprintln!("error [{}]: {}", a.code.as_str(), a.message);
+            }
+            None => eprintln!("error: {e:#}"),
+        }
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Simulate { seed, start, days, per_day, port, faults, truth, timezone, sla_seconds } => {
+            let start = start.unwrap_or_else(|| Workspace::today() - chrono::Duration::days(days as i64));
+            let cfg = switchboard_sim::WorldConfig { seed, start, days, conversations_per_day: per_day };
+            let world = switchboard_sim::World::generate(&cfg);
+            if let Some(path) = truth {
+                let tz: chrono_tz::Tz = timezone.parse().map_err(|_| anyhow::anyhow!("{timezone:?} is not an IANA timezone"))?;
+                let t = switchboard_sim::truth(&world, tz, sla_seconds);
+                std::fs::write(&path, serde_json::to_string_pretty(&t)?).with_context(|| format!("writing {}", path.display()))?;
+                println!("Wrote the true KPIs of {} to {}", switchboard_sim::world_summary(&world), path.display());
+                return Ok(());
+            }
+            let faults = match faults {
+                Some(f) => switchboard_sim::FaultPlan::parse(&f).map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+                None => Default::default(),
+            };
+            let summary = switchboard_sim::world_summary(&world);
+            let sim = switchboard_sim::serve(
+                Arc::new(world),
+                switchboard_sim::ServeOptions {
+                    port,
+                    api_key: switchboard_sim::DEMO_API_KEY.into(),
+                    agent_key: switchboard_sim::DEMO_AGENT_KEY.into(),
+                    faults,
+                },
+            )
+            .await
+            .context("starting the simulator")?;
+            println!("Cognigy Live Agent OData: {}", sim.odata_url);
+            println!("Access token (administrator): {}", switchboard_sim::DEMO_API_KEY);
+            println!("Access token (agent, not allowed): {}", switchboard_sim::DEMO_AGENT_KEY);
+            println!("Serving {summary}. Press Ctrl-C to stop.");
+            use std::io::Write;
+            std::io::stdout().flush().ok();
+            tokio::signal::ctrl_c().await.ok();
+            sim.shutdown().await;
+            Ok(())
+        }
+        Command::Sync { workspace, url, id, token_env } => {
+            let mut ws = open_workspace(workspace.as_ref(), url.is_none()).await?;
+            if let Some(url) = url {
+                if url.contains("apikey=") {
+                    anyhow::bail!("Put the access token in the {token_env} environment variable, not in the URL.");
+                }
+                ws.upsert_connection(Connection { id: id.clone(), platform: "cognigy_odata".into(), url })?;
+            }
+            if ws.is_demo() && ws.config().connections.iter().all(|c| c.id == "demo") {
+                sync_demo(&ws).await?;
+            } else {
+                let token = std::env::var(&token_env).map_err(|_| {
+                    anyhow::anyhow!("Set the environment variable {token_env} to the Live Agent access token (Profile Settings → Access Token).")
+                })?;
+                for c in ws.config().connections.clone() {
+                    let bar = progress_bar();
+                    let report = ws
+                        .sync_connection(&c.id, &token, Arc::new(AtomicBool::new(false)), &mut |p: &SyncProgress| show_progress(&bar, p))
+                        .await;
+                    bar.finish_and_clear();
+                    let report = report?;
+                    println!("{}: {}", c.id, report.summary());
+                }
+            }
+            print_status(&ws);
+            Ok(())
+        }
+        Command::Run { template, out, params, workspace } => {
+            let ws = open_workspace(workspace.as_ref(), true).await?;
+            let format = ExportFormat::from_path(&out.to_string_lossy()).ok_or_else(|| {
+                anyhow::anyhow!("Cannot tell the format of {}: name the file .xlsx, .csv, .svg or .png.", out.display())
+            })?;
+            let t = switchboard_workspace::load_template(&template)?;
+            let mut p = BTreeMap::new();
+            for kv in params {
+                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {kv:?}: write it as name=value"))?;
+                p.insert(k.trim().to_string(), v.trim().to_string());
+            }
+            let run = ws.run_template(&t, &p, chrono::Utc::now())?;
+            ws.export(&run, &out, format)?;
+            println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
+            Ok(())
+        }
+        Command::Templates { workspace } => {
+            let dir = workspace.unwrap_or_else(Workspace::demo_dir).join("reports");
+            for t in switchboard_workspace::list_templates(Some(&dir)) {
+                match &t.error {
+                    None => println!("{:<58} {}\n{:<58} {}", t.path, t.name, "", t.description),
+                    Some(e) => println!("{:<58} DAMAGED: {e}", t.path),
+                }
+            }
+            Ok(())
+        }
+        Command::Status { workspace } => {
+            let ws = open_workspace(workspace.as_ref(), false).await?;
+            print_status(&ws);
+            Ok(())
+        }
+    }
+}
+
+/// Opens the chosen workspace, or the demo (syncing it first when `sync_demo_if_new`).
+async fn open_workspace(dir: Option<&PathBuf>, sync_demo_if_new: bool) -> anyhow::Result<Workspace> {
+    match dir {
+        Some(d) => Ok(Workspace::open(d)?),
+        None => {
+            let ws = Workspace::open_demo(&Workspace::demo_dir(), Workspace::today())?;
+            if sync_demo_if_new && !ws.demo_synced() {
+                eprintln!("Setting up the demo workspace in {} …", ws.dir().display());
+                sync_demo(&ws).await?;
+            }
+            Ok(ws)
+        }
+    }
+}
+
+async fn sync_demo(ws: &Workspace) -> anyhow::Result<()> {
+    let bar = progress_bar();
+    let report = ws.sync_demo(Arc::new(AtomicBool::new(false)), &mut |p: &SyncProgress| show_progress(&bar, p)).await;
+    bar.finish_and_clear();
+    let report = report?;
+    eprintln!("Demo synced: {}", report.summary());
+    Ok(())
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} collections · {msg} ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn show_progress(bar: &ProgressBar, p: &SyncProgress) {
+    bar.set_length(p.collections_total.max(1) as u64);
+    bar.set_position(p.collections_done as u64);
+    bar.set_message(format!("{} · {} records, {} pages", p.collection, p.records, p.pages));
+}
+
+fn print_status(ws: &Workspace) {
+    let s = ws.status();
+    println!("Workspace: {} ({})", s.name, ws.dir().display());
+    for c in s.connections {
+        let when = c
+            .last_sync_ms
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "never".into());
+        println!("  {} [{}] {} — {} conversations, {} messages, last sync {}", c.id, c.platform, c.url, c.conversations, c.messages, when);
+        if let Some(e) = c.last_error {
+            println!("    last error: {e}");
+        }
+    }
+}

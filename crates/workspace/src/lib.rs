@@ -1,1 +1,188 @@
-//! switchboard-workspace
+//! A Switchboard workspace: one folder holding the local cache (`cache.sqlite`) and a
+//! readable `workspace.json` (its name, default timezone, connections — never secrets), plus
+//! the demo workspace that a new user sees first.
+//!
+//! Why a crate of its own (DESIGN.md lists no `workspace` crate): the CLI and the desktop app
+//! must do the same things — open the demo (start the simulator in-process on loopback, sync
+//! it through the real connector), list and run templates, export — and `src-tauri` may hold
+//! no business logic. Putting that orchestration here keeps both front ends thin and
+//! identical; the crates below it stay about one thing each.
+
+mod demo;
+mod error;
+mod library;
+mod report;
+
+pub use demo::DemoWorld;
+pub use error::WorkspaceError;
+pub use library::{builtin_templates, list_templates, load_template, BUILTIN_PREFIX};
+pub use report::ReportRun;
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use switchboard_cache::Cache;
+use switchboard_model::ipc::{ConnectionStatus, WorkspaceStatus};
+
+pub const CONFIG_FILE: &str = "workspace.json";
+pub const CACHE_FILE: &str = "cache.sqlite";
+
+/// The readable description of a workspace; no secrets, ever.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceConfig {
+    pub name: String,
+    /// Default IANA timezone for reports that do not set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Present for the demo workspace: the simulated world it shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<DemoWorld>,
+    #[serde(default)]
+    pub connections: Vec<Connection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Stable id; also the `source` of every cached row from it.
+    pub id: String,
+    /// `cognigy_odata` for now.
+    pub platform: String,
+    /// The base URL, with no credential in it.
+    pub url: String,
+}
+
+pub struct Workspace {
+    dir: PathBuf,
+    config: WorkspaceConfig,
+    cache: Arc<Cache>,
+}
+
+impl Workspace {
+    /// The folder used when none is chosen: `$SWITCHBOARD_HOME`, else the user's data folder.
+    pub fn default_home() -> PathBuf {
+        if let Some(h) = std::env::var_os("SWITCHBOARD_HOME") {
+            return PathBuf::from(h);
+        }
+        directories::ProjectDirs::from("app", "Switchboard", "Switchboard")
+            .map(|d| d.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".switchboard"))
+    }
+
+    /// The demo workspace's folder.
+    pub fn demo_dir() -> PathBuf {
+        Self::default_home().join("demo")
+    }
+
+    /// Opens the workspace in `dir`, creating an empty one named after the folder if none.
+    pub fn open(dir: &Path) -> Result<Workspace, WorkspaceError> {
+        std::fs::create_dir_all(dir).map_err(|e| WorkspaceError::io(dir, e))?;
+        let cfg_path = dir.join(CONFIG_FILE);
+        let config = if cfg_path.exists() {
+            let text = std::fs::read_to_string(&cfg_path).map_err(|e| WorkspaceError::io(&cfg_path, e))?;
+            serde_json::from_str(&text).map_err(|e| WorkspaceError::Config { path: cfg_path.clone(), detail: e.to_string() })?
+        } else {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "Workspace".into());
+            WorkspaceConfig { name, timezone: None, demo: None, connections: vec![] }
+        };
+        let cache = Cache::open(&dir.join(CACHE_FILE)).map_err(WorkspaceError::cache)?;
+        let ws = Workspace { dir: dir.to_path_buf(), config, cache: Arc::new(cache) };
+        ws.save_config()?;
+        Ok(ws)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &WorkspaceConfig {
+        &self.config
+    }
+
+    pub fn cache(&self) -> &Arc<Cache> {
+        &self.cache
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.config.demo.is_some()
+    }
+
+    /// The timezone reports use unless they set one: the workspace's, else the computer's.
+    pub fn default_timezone(&self) -> String {
+        self.config.timezone.clone().unwrap_or_else(system_timezone)
+    }
+
+    pub fn set_timezone(&mut self, tz: &str) -> Result<(), WorkspaceError> {
+        tz.parse::<chrono_tz::Tz>().map_err(|_| WorkspaceError::BadInput(format!(
+            "{tz:?} is not an IANA timezone such as Europe/Berlin or America/New_York"
+        )))?;
+        self.config.timezone = Some(tz.to_string());
+        self.save_config()
+    }
+
+    /// Adds or updates a connection (by id) and saves the config.
+    pub fn upsert_connection(&mut self, conn: Connection) -> Result<(), WorkspaceError> {
+        if let Some(c) = self.config.connections.iter_mut().find(|c| c.id == conn.id) {
+            *c = conn;
+        } else {
+            self.config.connections.push(conn);
+        }
+        self.save_config()
+    }
+
+    fn save_config(&self) -> Result<(), WorkspaceError> {
+        let path = self.dir.join(CONFIG_FILE);
+        let text = serde_json::to_string_pretty(&self.config).expect("config serializes");
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| WorkspaceError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| WorkspaceError::io(&path, e))
+    }
+
+    pub fn status(&self) -> WorkspaceStatus {
+        let connections = self
+            .config
+            .connections
+            .iter()
+            .map(|c| {
+                let counts = self.cache.counts(&c.id).unwrap_or_default();
+                let last = self.cache.last_sync(&c.id).ok().flatten();
+                ConnectionStatus {
+                    id: c.id.clone(),
+                    platform: c.platform.clone(),
+                    url: switchboard_sources::redact_url(&c.url),
+                    last_sync_ms: last.as_ref().and_then(|r| r.finished_ms),
+                    conversations: counts.conversations,
+                    messages: counts.messages,
+                    last_error: last.and_then(|r| r.error),
+                }
+            })
+            .collect();
+        WorkspaceStatus { name: self.config.name.clone(), is_demo: self.is_demo(), connections }
+    }
+}
+
+/// The computer's IANA timezone (`$TZ`, `/etc/timezone`, `/etc/localtime`), else UTC.
+pub fn system_timezone() -> String {
+    let valid = |s: &str| s.parse::<chrono_tz::Tz>().is_ok();
+    if let Ok(tz) = std::env::var("TZ") {
+        let tz = tz.trim_start_matches(':').to_string();
+        if valid(&tz) {
+            return tz;
+        }
+    }
+    if let Ok(tz) = std::fs::read_to_string("/etc/timezone") {
+        let tz = tz.trim();
+        if valid(tz) {
+            return tz.to_string();
+        }
+    }
+    if let Ok(target) = std::fs::read_link("/etc/localtime") {
+        let s = target.to_string_lossy();
+        if let Some(i) = s.find("zoneinfo/") {
+            let tz = &s[i + 9..];
+            if valid(tz) {
+                return tz.to_string();
+            }
+        }
+    }
+    "UTC".to_string()
+}

@@ -1,0 +1,127 @@
+//! The demo workspace: a simulated contact center generated from a seed, served by the
+//! simulator in-process on loopback and synced through the real Cognigy OData connector —
+//! the same path real data takes, so what the demo shows is what the product does.
+
+use crate::{Connection, Workspace, WorkspaceConfig, WorkspaceError};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use switchboard_model::ipc::SyncProgress;
+use switchboard_sim::{FaultPlan, ServeOptions, World, WorldConfig};
+use switchboard_sources::{OdataConfig, SyncOptions, SyncReport};
+
+pub const DEMO_CONNECTION: &str = "demo";
+
+/// The simulated world a demo workspace shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoWorld {
+    pub seed: u64,
+    pub start: NaiveDate,
+    pub days: u32,
+    pub conversations_per_day: u32,
+}
+
+impl DemoWorld {
+    /// Four weeks ending yesterday, so "last 7 days" and "last 30 days" show data.
+    pub fn ending_before(today: NaiveDate) -> DemoWorld {
+        DemoWorld { seed: 7, start: today - Duration::days(28), days: 28, conversations_per_day: 150 }
+    }
+
+    pub fn world_config(&self) -> WorldConfig {
+        WorldConfig { seed: self.seed, start: self.start, days: self.days, conversations_per_day: self.conversations_per_day }
+    }
+
+    fn end(&self) -> NaiveDate {
+        self.start + Duration::days(self.days as i64)
+    }
+}
+
+impl Workspace {
+    /// Opens (creating if needed) the demo workspace in `dir`. A demo whose world ended more
+    /// than a week before `today` is made anew, so relative periods keep showing data.
+    pub fn open_demo(dir: &Path, today: NaiveDate) -> Result<Workspace, WorkspaceError> {
+        let mut ws = Workspace::open(dir)?;
+        let stale = match &ws.config.demo {
+            None => true,
+            Some(d) => d.end() + Duration::days(7) < today,
+        };
+        if stale {
+            if ws.config.demo.is_some() {
+                ws.cache.clear_source(DEMO_CONNECTION).map_err(WorkspaceError::cache)?;
+            }
+            ws.config = WorkspaceConfig {
+                name: "Demo contact center".into(),
+                timezone: ws.config.timezone.clone(),
+                demo: Some(DemoWorld::ending_before(today)),
+                connections: vec![Connection {
+                    id: DEMO_CONNECTION.into(),
+                    platform: "cognigy_odata".into(),
+                    url: "built-in simulator".into(),
+                }],
+            };
+            ws.save_config()?;
+        }
+        Ok(ws)
+    }
+
+    /// Whether the demo's data is in the cache already.
+    pub fn demo_synced(&self) -> bool {
+        self.cache.last_sync(DEMO_CONNECTION).ok().flatten().is_some_and(|r| r.finished_ms.is_some() && r.error.is_none())
+    }
+
+    /// Starts the simulator on loopback and syncs the demo world into the cache.
+    pub async fn sync_demo(
+        &self,
+        cancel: Arc<AtomicBool>,
+        progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<SyncReport, WorkspaceError> {
+        let demo = self.config.demo.clone().ok_or_else(|| WorkspaceError::BadInput("This workspace is not the demo workspace.".into()))?;
+        let world = Arc::new(World::generate(&demo.world_config()));
+        let sim = switchboard_sim::serve(
+            world,
+            ServeOptions {
+                port: 0,
+                api_key: switchboard_sim::DEMO_API_KEY.to_string(),
+                agent_key: switchboard_sim::DEMO_AGENT_KEY.to_string(),
+                faults: FaultPlan::default(),
+            },
+        )
+        .await
+        .map_err(|e| WorkspaceError::Simulator(e.to_string()))?;
+        let cfg = OdataConfig::new(&sim.odata_url);
+        let opts = SyncOptions { cancel, ..SyncOptions::default() };
+        let result = switchboard_sources::sync_cognigy_odata(&self.cache, DEMO_CONNECTION, &cfg, &sim.api_key, &opts, progress).await;
+        sim.shutdown().await;
+        Ok(result?)
+    }
+
+    /// Syncs a platform connection with a token the caller got from the person (never stored
+    /// by the workspace).
+    pub async fn sync_connection(
+        &self,
+        id: &str,
+        token: &str,
+        cancel: Arc<AtomicBool>,
+        progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<SyncReport, WorkspaceError> {
+        let conn = self
+            .config
+            .connections
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| WorkspaceError::NotFound(format!("This workspace has no connection called {id:?}.")))?;
+        if conn.platform != "cognigy_odata" {
+            return Err(WorkspaceError::BadInput(format!("Connections of type {:?} are not supported yet.", conn.platform)));
+        }
+        let cfg = OdataConfig::new(&conn.url);
+        let opts = SyncOptions { cancel, ..SyncOptions::default() };
+        Ok(switchboard_sources::sync_cognigy_odata(&self.cache, &conn.id, &cfg, token, &opts, progress).await?)
+    }
+
+    /// Today's date for the demo: UTC.
+    pub fn today() -> NaiveDate {
+        Utc::now().date_naive()
+    }
+}
