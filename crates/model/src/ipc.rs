@@ -66,7 +66,9 @@ pub struct SyncProgress {
     pub collections_done: u32,
     pub collections_total: u32,
     /// Records stored so far in this sync.
+    #[ts(type = "number")]
     pub records: u64,
+    #[ts(type = "number")]
     pub pages: u64,
     pub finished: bool,
     #[serde(default)]
@@ -90,9 +92,11 @@ pub struct ConnectionStatus {
     pub url: String,
     /// Milliseconds since the epoch of the last finished sync.
     #[serde(default)]
-    #[ts(optional)]
+    #[ts(optional, type = "number")]
     pub last_sync_ms: Option<i64>,
+    #[ts(type = "number")]
     pub conversations: u64,
+    #[ts(type = "number")]
     pub messages: u64,
     #[serde(default)]
     #[ts(optional)]

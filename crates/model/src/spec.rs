@@ -21,16 +21,12 @@ pub struct ReportSpec {
     #[serde(default = "default_timezone")]
     pub timezone: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[ts(optional)]
     pub filters: Vec<Filter>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[ts(optional)]
     pub group_by: Vec<GroupBy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[ts(optional)]
     pub measures: Vec<Measure>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[ts(optional)]
     pub sort: Vec<Sort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]

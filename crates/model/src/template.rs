@@ -27,11 +27,9 @@ pub struct ReportTemplate {
     #[serde(default)]
     pub description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[ts(optional)]
     pub tags: Vec<String>,
     /// Parameter defaults, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[ts(optional)]
     pub parameters: BTreeMap<String, String>,
     pub spec: ReportSpec,
 }
