@@ -1,0 +1,137 @@
+import { useEffect, useRef, useState } from 'react';
+import { type Backend, type SyncProgress, type TemplateSummary, type WorkspaceStatus, BackendError, needsDemoSync, toBackendError } from './backend';
+import { LIBRARY_HREF, useRoute } from './route';
+import { SyncPanel } from './views/SyncPanel';
+import { Library } from './views/Library';
+import { ReportView } from './views/ReportView';
+import { ErrorBox } from './views/ErrorBox';
+
+type Startup =
+  | { stage: 'checking' }
+  | { stage: 'syncing'; progress: SyncProgress | null }
+  | { stage: 'failed'; error: BackendError; progress: SyncProgress | null }
+  | { stage: 'ready' };
+
+export function App({ backend }: { backend: Backend }) {
+  const route = useRoute();
+  const [startup, setStartup] = useState<Startup>({ stage: 'checking' });
+  const [status, setStatus] = useState<WorkspaceStatus | null>(null);
+  const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
+  const [libraryError, setLibraryError] = useState<BackendError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const started = useRef(-1);
+
+  useEffect(() => {
+    // One start per attempt, even if React runs the effect twice.
+    if (started.current === attempt) return;
+    started.current = attempt;
+    let progress: SyncProgress | null = null;
+    (async () => {
+      try {
+        let current = await backend.workspaceStatus();
+        if (needsDemoSync(current)) {
+          setStartup({ stage: 'syncing', progress: null });
+          await backend.startDemo((p) => {
+            progress = p;
+            setStartup({ stage: 'syncing', progress: p });
+          });
+          current = await backend.workspaceStatus();
+        }
+        setStatus(current);
+        setStartup({ stage: 'ready' });
+      } catch (reason) {
+        setStartup({ stage: 'failed', error: toBackendError(reason), progress });
+      }
+    })();
+  }, [backend, attempt]);
+
+  useEffect(() => {
+    if (startup.stage !== 'ready') return;
+    backend.listTemplates().then(setTemplates, (reason) => setLibraryError(toBackendError(reason)));
+  }, [backend, startup.stage]);
+
+  let main;
+  if (startup.stage === 'checking') {
+    main = <p className="muted" role="status">Opening the workspace…</p>;
+  } else if (startup.stage === 'syncing') {
+    main = <SyncPanel progress={startup.progress} />;
+  } else if (startup.stage === 'failed') {
+    main = (
+      <>
+        {startup.progress && <SyncPanel progress={startup.progress} />}
+        <ErrorBox title="The workspace could not be loaded" error={startup.error}>
+          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+            Try again
+          </button>
+        </ErrorBox>
+      </>
+    );
+  } else if (libraryError) {
+    main = <ErrorBox title="The report library could not be read" error={libraryError} />;
+  } else if (templates === null) {
+    main = <p className="muted" role="status">Reading the report library…</p>;
+  } else if (route.view === 'report') {
+    const template = templates.find((t) => t.path === route.path);
+    main = template ? (
+      <ReportView key={template.path} backend={backend} template={template} />
+    ) : (
+      <ErrorBox
+        title="Report not found"
+        error={new BackendError('not_found', 'This report is not in the library any more. It may have been moved or renamed.')}
+      >
+        <a className="button" href={LIBRARY_HREF}>Back to the library</a>
+      </ErrorBox>
+    );
+  } else {
+    main = <Library templates={templates} />;
+  }
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">Switchboard</div>
+        <ul className="nav-list">
+          <li>
+            <a href={LIBRARY_HREF} className="nav-link active" aria-current={route.view === 'library' ? 'page' : undefined}>
+              Library
+            </a>
+          </li>
+          <li>
+            <span className="nav-link disabled" aria-disabled="true">
+              Sources <span className="soon">coming soon</span>
+            </span>
+          </li>
+          <li>
+            <span className="nav-link disabled" aria-disabled="true">
+              Builder <span className="soon">coming soon</span>
+            </span>
+          </li>
+        </ul>
+        <WorkspaceLine status={status} startup={startup} />
+      </nav>
+      <main className="content" id="main">
+        {main}
+      </main>
+    </div>
+  );
+}
+
+function WorkspaceLine({ status, startup }: { status: WorkspaceStatus | null; startup: Startup }) {
+  if (!status) {
+    return <div className="workspace-line">{startup.stage === 'syncing' ? 'Preparing demo data…' : ''}</div>;
+  }
+  const conversations = status.connections.reduce((sum, c) => sum + Number(c.conversations), 0);
+  const lastSync = Math.max(0, ...status.connections.map((c) => Number(c.last_sync_ms ?? 0)));
+  return (
+    <div className="workspace-line" data-testid="workspace-line">
+      <div className="workspace-name">
+        {status.name}
+        {status.is_demo && <span className="badge">Demo</span>}
+      </div>
+      <div className="muted">
+        {conversations.toLocaleString()} conversations
+        {lastSync > 0 && <> · synced {new Date(lastSync).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,431 @@
+// An in-memory backend for the browser: a small generated contact center (seeded, so every
+// load shows the same numbers), three report templates computed from it, a demo sync that
+// reports progress over about a second, and switchable failures so tests can see how the UI
+// shows errors. It follows the real backend's conventions: dates are wall-clock milliseconds
+// in the report's timezone, durations are seconds, percents are fractions.
+import type { Backend } from './index';
+import type { AppError, ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import { BackendError } from './errors';
+import { suggestedFileName } from './files';
+import { barChart, lineChart } from './fakeChart';
+import { dateOfDay, describePeriod, periodDays } from '../periods';
+import { formatDuration } from '../format';
+
+export interface FakeOptions {
+  failRun?: boolean;
+  failExport?: boolean;
+  failSync?: boolean;
+  /** Adds a template file that cannot be read, as a person's broken download would be. */
+  damagedTemplate?: boolean;
+  cancelExport?: boolean;
+  /** The moment the fake takes as now (default: the real clock). */
+  now?: number;
+  /** Milliseconds the demo sync takes. */
+  syncMs?: number;
+}
+
+const DAY_MS = 86_400_000;
+const HISTORY_DAYS = 150;
+const INBOXES: [string, number][] = [
+  ['Web chat', 0.46],
+  ['WhatsApp', 0.28],
+  ['Email', 0.16],
+  ['Facebook', 0.1],
+];
+// Agents with their typical (median) first response in seconds.
+const AGENTS: [string, number][] = [
+  ['Amira Haddad', 38],
+  ['Ben Okafor', 74],
+  ['Chloé Martin', 96],
+  ['Diego Ramos', 142],
+  ['Eva Lindqvist', 205],
+  ['Farid Nazari', 318],
+];
+
+interface Conversation {
+  createdUtc: number;
+  inbox: string;
+  agent: string | null;
+  firstResponseSeconds: number | null;
+  resolved: boolean;
+}
+
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function pick<T>(random: () => number, weighted: [T, number][]): T {
+  let r = random();
+  for (const [value, weight] of weighted) {
+    if ((r -= weight) < 0) return value;
+  }
+  return weighted[weighted.length - 1][0];
+}
+
+function generate(now: number): Conversation[] {
+  const random = seededRandom(20240611);
+  const today = Math.floor(now / DAY_MS);
+  const out: Conversation[] = [];
+  for (let day = today - HISTORY_DAYS; day <= today; day++) {
+    const weekday = (day + 3) % 7; // 0 = Monday
+    const base = weekday >= 5 ? 14 : 42;
+    const count = Math.max(0, Math.round(base + normal(random) * 6));
+    const week = Math.floor(day / 7);
+    const resolveRate = 0.74 + 0.08 * Math.sin(week * 0.9) + (random() - 0.5) * 0.04;
+    for (let i = 0; i < count; i++) {
+      // Mostly office hours (07:00–19:00 UTC), with a thin tail at night.
+      const hour = random() < 0.9 ? 7 + random() * 12 : random() * 24;
+      const createdUtc = day * DAY_MS + Math.floor(hour * 3_600_000);
+      if (createdUtc > now) continue;
+      const inbox = pick(random, INBOXES);
+      const botOnly = random() < 0.12;
+      const [agent, median] = AGENTS[Math.floor(random() * AGENTS.length)];
+      out.push({
+        createdUtc,
+        inbox,
+        agent: botOnly ? null : agent,
+        firstResponseSeconds: botOnly ? null : Math.max(4, Math.round(median * Math.exp(normal(random) * 0.55))),
+        resolved: random() < resolveRate,
+      });
+    }
+  }
+  return out;
+}
+
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Milliseconds of the wall clock in `timeZone` at the instant `utc`, counted as if UTC. */
+function wallClockMs(utc: number, timeZone: string): number {
+  let f = wallClockFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallClockFormats.set(timeZone, f);
+  }
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(utc)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second);
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return name.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function fail(code: AppError['code'], message: string): BackendError {
+  return new BackendError(code, message);
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const TEMPLATES: TemplateSummary[] = [
+  {
+    path: 'reports/conversations-per-day-by-inbox.json',
+    id: 'conversations-per-day-by-inbox',
+    name: 'Conversations per day by inbox',
+    description: 'How many conversations each inbox received, day by day. Spot busy days and channels that grow.',
+    shelf: 'built_in',
+    parameters: [
+      ['period', 'last_30_days'],
+      ['timezone', 'Europe/Berlin'],
+    ],
+  },
+  {
+    path: 'reports/median-first-response-by-agent.json',
+    id: 'median-first-response-by-agent',
+    name: 'Median first response time by agent',
+    description: 'The typical wait from a customer’s first message to the agent’s first reply, per agent.',
+    shelf: 'built_in',
+    parameters: [
+      ['period', 'last_7_days'],
+      ['timezone', 'Europe/Berlin'],
+    ],
+  },
+  {
+    path: '/home/demo/Switchboard/Team/resolved-share-per-week.json',
+    id: 'resolved-share-per-week',
+    name: 'Share of conversations resolved per week',
+    description: 'Of the conversations opened each week, the share that ended resolved.',
+    shelf: 'team',
+    parameters: [
+      ['period', 'last_90_days'],
+      ['timezone', 'Europe/Berlin'],
+    ],
+  },
+];
+
+const DAMAGED: TemplateSummary = {
+  path: '/home/demo/Switchboard/Reports/weekly-sla.json',
+  id: 'weekly-sla',
+  name: 'weekly-sla.json',
+  description: '',
+  shelf: 'personal',
+  parameters: [],
+  error:
+    'weekly-sla.json is not valid JSON (line 12, column 5): expected `,` or `}`. Open it in a text editor and fix the syntax, or export the report again.',
+};
+
+export class FakeBackend implements Backend {
+  private readonly options: FakeOptions;
+  private readonly now: number;
+  private conversations: Conversation[] | undefined;
+  private lastSyncMs: number | undefined;
+
+  constructor(options: FakeOptions = {}) {
+    this.options = options;
+    this.now = options.now ?? Date.now();
+  }
+
+  private data(): Conversation[] {
+    this.conversations ??= generate(this.now);
+    return this.conversations;
+  }
+
+  async workspaceStatus(): Promise<WorkspaceStatus> {
+    const synced = this.lastSyncMs !== undefined;
+    const conversations = synced ? this.data().length : 0;
+    return {
+      name: 'Demo contact center',
+      is_demo: true,
+      connections: [
+        {
+          id: 'demo',
+          platform: 'Demo (built-in simulator)',
+          url: 'http://127.0.0.1/demo',
+          last_sync_ms: this.lastSyncMs,
+          conversations,
+          messages: conversations * 9,
+        },
+      ],
+    };
+  }
+
+  async startDemo(onProgress: (p: SyncProgress) => void): Promise<void> {
+    const n = this.data().length;
+    const collections: [string, number][] = [
+      ['inboxes', INBOXES.length],
+      ['agents', AGENTS.length],
+      ['conversations', n],
+      ['messages', n * 9],
+      ['reporting events', n * 3],
+    ];
+    const stepsPerCollection = 3;
+    const stepMs = (this.options.syncMs ?? 1000) / (collections.length * stepsPerCollection);
+    let records = 0;
+    let pages = 0;
+    const base = { connection: 'demo', collections_total: collections.length };
+    for (let c = 0; c < collections.length; c++) {
+      const [collection, size] = collections[c];
+      for (let s = 1; s <= stepsPerCollection; s++) {
+        await wait(stepMs);
+        if (this.options.failSync && collection === 'messages' && s === 2) {
+          const error: AppError = {
+            code: 'unreachable',
+            message: 'Switchboard lost the connection to the demo data source while reading messages. Nothing already stored was lost; try again.',
+          };
+          onProgress({ ...base, collection, collections_done: c, records, pages, finished: true, error });
+          throw new BackendError(error.code, error.message);
+        }
+        const before = Math.floor((size * (s - 1)) / stepsPerCollection);
+        records += Math.floor((size * s) / stepsPerCollection) - before;
+        pages += 1;
+        onProgress({ ...base, collection, collections_done: s === stepsPerCollection ? c + 1 : c, records, pages, finished: false });
+      }
+    }
+    this.lastSyncMs = this.now;
+    onProgress({ ...base, collection: '', collections_done: collections.length, records, pages, finished: true });
+  }
+
+  async listTemplates(): Promise<TemplateSummary[]> {
+    return this.options.damagedTemplate ? [...TEMPLATES, DAMAGED] : [...TEMPLATES];
+  }
+
+  async runReport(path: string, params: [string, string][]): Promise<ReportResult> {
+    await wait(120);
+    return this.compute(path, params);
+  }
+
+  async exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null> {
+    const result = this.compute(path, params);
+    await wait(150);
+    if (this.options.cancelExport) return null;
+    const file = `/home/demo/Documents/${suggestedFileName(result.title, format)}`;
+    if (this.options.failExport) {
+      throw fail('file_error', `Could not write ${file}: the folder is read-only. Pick another folder and export again.`);
+    }
+    if ((format === 'svg' || format === 'png') && !result.chart_svg) {
+      throw fail('invalid_report', 'This report has no chart to save. Export it to Excel or CSV instead.');
+    }
+    return file;
+  }
+
+  private compute(path: string, params: [string, string][]): ReportResult {
+    const template = TEMPLATES.find((t) => t.path === path);
+    if (!template) {
+      if (path === DAMAGED.path) throw fail('invalid_template', DAMAGED.error!);
+      throw fail('not_found', `The report ${path} is no longer in the library. It may have been moved or deleted; reopen the library.`);
+    }
+    if (this.options.failRun) {
+      throw fail(
+        'invalid_report',
+        'This report groups by "agent_nickname", which the conversations data does not have. Ask whoever shared the report for an updated copy.',
+      );
+    }
+    const values = new Map(template.parameters);
+    for (const [name, value] of params) {
+      if (!values.has(name)) {
+        throw fail('invalid_report', `This report has no parameter "${name}"; it takes: ${[...values.keys()].join(', ')}.`);
+      }
+      values.set(name, value);
+    }
+    const timezone = values.get('timezone') ?? 'UTC';
+    if (!isTimeZone(timezone)) {
+      throw fail('invalid_report', `"${timezone}" is not an IANA timezone such as Europe/Berlin or America/New_York. Pick one from the list.`);
+    }
+    const period = values.get('period') ?? 'all';
+    const today = Math.floor(wallClockMs(this.now, timezone) / DAY_MS);
+    let range: [number, number] | null;
+    try {
+      range = periodDays(period, today);
+    } catch (e) {
+      throw fail('invalid_report', `The period is not valid: ${(e as Error).message}.`);
+    }
+    const rows = this.data()
+      .map((c) => ({ ...c, localDay: Math.floor(wallClockMs(c.createdUtc, timezone) / DAY_MS) }))
+      .filter((c) => !range || (c.localDay >= range[0] && c.localDay <= range[1]));
+    const applied = [range ? `${describePeriod(period)}: ${dateOfDay(range[0])} to ${dateOfDay(range[1])}` : describePeriod(period)];
+    const base = { title: template.name, timezone };
+
+    if (template.id === 'conversations-per-day-by-inbox') {
+      const counts = new Map<number, Map<string, number>>();
+      for (const c of rows) {
+        const perInbox = counts.get(c.localDay) ?? new Map<string, number>();
+        perInbox.set(c.inbox, (perInbox.get(c.inbox) ?? 0) + 1);
+        counts.set(c.localDay, perInbox);
+      }
+      const days = [...counts.keys()].sort((a, b) => a - b);
+      const table: [number, string, number][] = [];
+      for (const day of days) {
+        for (const [inbox] of INBOXES) {
+          const n = counts.get(day)!.get(inbox);
+          if (n) table.push([day * DAY_MS, inbox, n]);
+        }
+      }
+      const labels = days.map((d) => dateOfDay(d).slice(5));
+      const chart = lineChart(
+        labels,
+        INBOXES.map(([inbox]) => ({ name: inbox, values: days.map((d) => counts.get(d)!.get(inbox) ?? 0) })),
+        (v) => String(Math.round(v)),
+        template.name,
+      );
+      return {
+        ...base,
+        columns: [
+          { name: 'Day', format: 'date' },
+          { name: 'Inbox', format: 'text' },
+          { name: 'Conversations', format: 'integer' },
+        ],
+        rows: table,
+        total_rows: table.length,
+        applied,
+        chart_svg: table.length ? chart : undefined,
+      };
+    }
+
+    if (template.id === 'median-first-response-by-agent') {
+      const byAgent = new Map<string, number[]>();
+      for (const c of rows) {
+        if (c.agent === null || c.firstResponseSeconds === null) continue;
+        const list = byAgent.get(c.agent) ?? [];
+        list.push(c.firstResponseSeconds);
+        byAgent.set(c.agent, list);
+      }
+      const table = [...byAgent.entries()]
+        .map(([agent, waits]): [string, number, number] => [agent, median(waits), waits.length])
+        .sort((a, b) => a[1] - b[1]);
+      return {
+        ...base,
+        columns: [
+          { name: 'Agent', format: 'text' },
+          { name: 'Median first response', format: 'duration' },
+          { name: 'Conversations', format: 'integer' },
+        ],
+        rows: table,
+        total_rows: table.length,
+        applied: [...applied, 'Only conversations an agent answered'],
+        chart_svg: table.length
+          ? barChart(
+              table.map((r) => r[0]),
+              table.map((r) => r[1]),
+              formatDuration,
+              template.name,
+            )
+          : undefined,
+      };
+    }
+
+    // resolved-share-per-week: weeks start on Monday, in the report's timezone.
+    const weeks = new Map<number, { all: number; resolved: number }>();
+    for (const c of rows) {
+      const weekStart = c.localDay - ((c.localDay + 3) % 7);
+      const w = weeks.get(weekStart) ?? { all: 0, resolved: 0 };
+      w.all += 1;
+      if (c.resolved) w.resolved += 1;
+      weeks.set(weekStart, w);
+    }
+    const table = [...weeks.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([week, w]): [number, number, number] => [week * DAY_MS, w.resolved / w.all, w.all]);
+    return {
+      ...base,
+      columns: [
+        { name: 'Week', format: 'date' },
+        { name: 'Resolved', format: 'percent' },
+        { name: 'Conversations', format: 'integer' },
+      ],
+      rows: table,
+      total_rows: table.length,
+      applied,
+      chart_svg: table.length
+        ? lineChart(
+            table.map((r) => dateOfDay(r[0] / DAY_MS).slice(5)),
+            [{ name: 'Resolved', values: table.map((r) => r[1]) }],
+            (v) => `${Math.round(v * 100)}%`,
+            template.name,
+            1,
+          )
+        : undefined,
+    };
+  }
+}

@@ -1,0 +1,155 @@
+// Generated from crates/model by the `bindings_are_current` test. Do not edit by hand:
+// run `UPDATE_BINDINGS=1 cargo test -p switchboard-model bindings` instead.
+
+export type ErrorCode = "auth_failed" | "not_allowed" | "rate_limited" | "unreachable" | "bad_response" | "server_error" | "invalid_template" | "invalid_report" | "file_error" | "cache_error" | "not_found" | "cancelled" | "internal";
+
+export type AppError = { code: ErrorCode, message: string, };
+
+export type ColumnType = "text" | "int" | "float" | "bool" | "time" | "json";
+
+export type ValueFormat = "text" | "integer" | "number" | "percent" | "duration" | "date_time" | "date" | "boolean";
+
+export type Period = string;
+
+export type ReportSpec = { 
+/**
+ * A canonical table (`conversations`, `messages`, …).
+ */
+dataset: string, 
+/**
+ * Which period, applied to `period_column` (default: the dataset's time column).
+ */
+period: Period, period_column?: string, 
+/**
+ * IANA timezone for buckets, periods and displayed times.
+ */
+timezone: string, filters?: Array<Filter>, group_by?: Array<GroupBy>, measures?: Array<Measure>, sort?: Array<Sort>, limit?: number, chart?: ChartSpec, };
+
+export type Filter = { column: string, op: FilterOp, 
+/**
+ * Compared value(s): a string, number, boolean, or a list for `in`/`not_in`.
+ */
+value: unknown, };
+
+export type FilterOp = "eq" | "ne" | "in" | "not_in" | "gt" | "ge" | "lt" | "le" | "contains" | "starts_with" | "is_empty" | "not_empty";
+
+export type TimeBucket = "half_hour" | "hour" | "day" | "week" | "month" | "quarter" | "year";
+
+export type GroupBy = { 
+/**
+ * A stored, derived or looked-up column (`inbox_name`, `agent_name`, `created_at`, …).
+ */
+column: string, 
+/**
+ * For time columns: bucket in the report's timezone.
+ */
+bucket?: TimeBucket, 
+/**
+ * Column heading in the result; defaults to the column's label.
+ */
+label?: string, };
+
+export type Aggregation = "count" | "count_distinct" | "sum" | "mean" | "median" | "p90" | "min" | "max";
+
+export type Measure = { aggregation: Aggregation, 
+/**
+ * The measured column; not needed for `count`.
+ */
+column?: string, 
+/**
+ * Column heading in the result.
+ */
+label: string, 
+/**
+ * Display format; defaults from the column (durations stay durations, rates percents).
+ */
+format?: ValueFormat, };
+
+export type Sort = { 
+/**
+ * A result column heading (group label or measure label).
+ */
+column: string, descending: boolean, };
+
+export type ChartKind = "bar" | "line" | "table";
+
+export type ChartSpec = { kind: ChartKind, 
+/**
+ * Result column on the x axis (default: the first group).
+ */
+x?: string, 
+/**
+ * Result column measured on the y axis (default: the first measure).
+ */
+y?: string, 
+/**
+ * Result column that splits the data into series (default: the second group, if any).
+ */
+series?: string, title?: string, };
+
+export type ReportTemplate = { 
+/**
+ * Always `"report"`: tells a report file from any other JSON.
+ */
+switchboard: string, version: number, id: string, name: string, description: string, tags?: Array<string>, 
+/**
+ * Parameter defaults, by name.
+ */
+parameters?: { [key in string]: string }, spec: ReportSpec, };
+
+export type ResultColumn = { name: string, format: ValueFormat, };
+
+export type ReportResult = { title: string, columns: Array<ResultColumn>, rows: Array<Array<string | number | boolean | null>>, 
+/**
+ * Rows in the full result (the UI may be sent fewer).
+ */
+total_rows: number, timezone: string, 
+/**
+ * Human words for the period and filters applied.
+ */
+applied: Array<string>, 
+/**
+ * The chart drawn by the same code the exports use, as SVG; absent for table reports.
+ */
+chart_svg?: string, };
+
+export type TemplateSummary = { 
+/**
+ * Where it lives (a path for file templates).
+ */
+path: string, id: string, name: string, description: string, shelf: Shelf, 
+/**
+ * Parameter defaults, as `[name, value]` pairs.
+ */
+parameters: Array<[string, string]>, 
+/**
+ * Set when the file could not be read: what is wrong and how to fix it.
+ */
+error?: string, };
+
+export type Shelf = "built_in" | "personal" | "team";
+
+export type SyncProgress = { connection: string, 
+/**
+ * The collection being read now.
+ */
+collection: string, collections_done: number, collections_total: number, 
+/**
+ * Records stored so far in this sync.
+ */
+records: number, pages: number, finished: boolean, error?: AppError, };
+
+export type WorkspaceStatus = { name: string, is_demo: boolean, connections: Array<ConnectionStatus>, };
+
+export type ConnectionStatus = { id: string, platform: string, 
+/**
+ * The base URL with any credential removed.
+ */
+url: string, 
+/**
+ * Milliseconds since the epoch of the last finished sync.
+ */
+last_sync_ms?: number, conversations: number, messages: number, last_error?: string, };
+
+export type ExportFormat = "xlsx" | "csv" | "svg" | "png";
+

@@ -1,0 +1,33 @@
+// The screen shown lives in the URL hash, so the back button and reloads keep the place, and
+// the desktop app (which loads one fixed page) needs no router.
+import { useEffect, useState } from 'react';
+
+export type Route = { view: 'library' } | { view: 'report'; path: string };
+
+export function parseRoute(hash: string): Route {
+  const m = /^#\/report\/(.+)$/.exec(hash);
+  if (m) {
+    try {
+      return { view: 'report', path: decodeURIComponent(m[1]) };
+    } catch {
+      return { view: 'library' };
+    }
+  }
+  return { view: 'library' };
+}
+
+export function reportHref(path: string): string {
+  return `#/report/${encodeURIComponent(path)}`;
+}
+
+export const LIBRARY_HREF = '#/library';
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', update);
+    return () => window.removeEventListener('hashchange', update);
+  }, []);
+  return route;
+}

@@ -1,0 +1,140 @@
+import { useEffect, useRef, useState } from 'react';
+import { type Backend, type BackendError, type ExportFormat, type ReportResult, type TemplateSummary, toBackendError } from '../backend';
+import { LIBRARY_HREF } from '../route';
+import { Chart } from './Chart';
+import { ErrorBox } from './ErrorBox';
+import { ParameterForm, type Params } from './ParameterForm';
+import { ResultTable } from './ResultTable';
+
+type Run = { state: 'running'; previous: ReportResult | null } | { state: 'done'; result: ReportResult } | { state: 'failed'; error: BackendError };
+
+type Export =
+  | { state: 'idle' }
+  | { state: 'busy'; format: ExportFormat }
+  | { state: 'saved'; path: string }
+  | { state: 'cancelled' }
+  | { state: 'failed'; error: BackendError };
+
+const EXPORTS: { format: ExportFormat; label: string; needsChart: boolean }[] = [
+  { format: 'xlsx', label: 'Export to Excel', needsChart: false },
+  { format: 'csv', label: 'Export CSV', needsChart: false },
+  { format: 'png', label: 'Save chart as PNG', needsChart: true },
+  { format: 'svg', label: 'Save chart as SVG', needsChart: true },
+];
+
+function asPairs(values: Params): [string, string][] {
+  // Empty means "as saved in the report": leave it to the template.
+  return Object.entries(values).filter(([, v]) => v !== '');
+}
+
+export function ReportView({ backend, template }: { backend: Backend; template: TemplateSummary }) {
+  const defaults: Params = Object.fromEntries(template.parameters);
+  const [values, setValues] = useState<Params>(defaults);
+  const [runCount, setRunCount] = useState(0);
+  const [run, setRun] = useState<Run>({ state: 'running', previous: null });
+  const [exporting, setExporting] = useState<Export>({ state: 'idle' });
+  const latestRun = useRef(0);
+  const key = JSON.stringify(asPairs(values));
+
+  useEffect(() => {
+    const token = ++latestRun.current;
+    setRun((r) => ({ state: 'running', previous: r.state === 'done' ? r.result : r.state === 'running' ? r.previous : null }));
+    backend.runReport(template.path, JSON.parse(key) as [string, string][]).then(
+      (result) => token === latestRun.current && setRun({ state: 'done', result }),
+      (reason) => token === latestRun.current && setRun({ state: 'failed', error: toBackendError(reason) }),
+    );
+  }, [backend, template.path, key, runCount]);
+
+  async function exportAs(format: ExportFormat) {
+    setExporting({ state: 'busy', format });
+    try {
+      const path = await backend.exportReport(template.path, asPairs(values), format);
+      setExporting(path === null ? { state: 'cancelled' } : { state: 'saved', path });
+    } catch (reason) {
+      setExporting({ state: 'failed', error: toBackendError(reason) });
+    }
+  }
+
+  const result = run.state === 'done' ? run.result : run.state === 'running' ? run.previous : null;
+  const hasRows = !!result && result.rows.length > 0;
+
+  return (
+    <article className="report" data-testid="report-view" aria-labelledby="report-title" aria-busy={run.state === 'running'}>
+      <a className="back-link" href={LIBRARY_HREF}>
+        ← Library
+      </a>
+      <header className="page-header">
+        <h1 id="report-title">{template.name}</h1>
+        {template.description && <p className="muted">{template.description}</p>}
+      </header>
+
+      <ParameterForm
+        values={values}
+        defaults={defaults}
+        running={run.state === 'running'}
+        onRun={(next) => {
+          setValues(next);
+          setRunCount((n) => n + 1);
+        }}
+      />
+
+      {run.state === 'failed' && <ErrorBox title="The report could not be run" error={run.error} />}
+
+      {result && (
+        <div className={run.state === 'running' ? 'result stale' : 'result'} data-testid="result">
+          <p className="applied" data-testid="applied">
+            {[...result.applied, `Times in ${result.timezone}`].join(' · ')}
+          </p>
+          {!hasRows ? (
+            <p className="empty" data-testid="empty-result">
+              No conversations in this period. Try a longer period or another timezone.
+            </p>
+          ) : (
+            <>
+              {result.chart_svg && <Chart svg={result.chart_svg} title={result.title} />}
+              <ResultTable result={result} />
+            </>
+          )}
+        </div>
+      )}
+      {run.state === 'running' && !result && (
+        <p className="muted" role="status">
+          Running the report…
+        </p>
+      )}
+
+      <section className="exports" aria-label="Export">
+        <div className="export-buttons">
+          {EXPORTS.map(({ format, label, needsChart }) => (
+            <button
+              key={format}
+              type="button"
+              className="button"
+              data-testid={`export-${format}`}
+              disabled={exporting.state === 'busy' || !hasRows || (needsChart && !result?.chart_svg)}
+              onClick={() => exportAs(format)}
+            >
+              {label}
+            </button>
+          ))}
+        </div>
+        <ExportStatus exporting={exporting} />
+      </section>
+    </article>
+  );
+}
+
+function ExportStatus({ exporting }: { exporting: Export }) {
+  if (exporting.state === 'failed') return <ErrorBox title="The export failed" error={exporting.error} />;
+  return (
+    <p className="export-status" role="status" data-testid="export-status">
+      {exporting.state === 'busy' && 'Saving…'}
+      {exporting.state === 'saved' && (
+        <>
+          Saved to <code>{exporting.path}</code>
+        </>
+      )}
+      {exporting.state === 'cancelled' && 'Export cancelled: nothing was saved.'}
+    </p>
+  );
+}

@@ -1,0 +1,266 @@
+// Browser tests of the UI against the in-memory backend: build `dist/`, serve it from a tiny
+// static server, drive Debian's Chromium with playwright-core, and check what a team lead
+// would see. The fake's clock is fixed (`now=`), so periods and dates are exact. The browser
+// runs in New York while reports are in Berlin: a date shifted twice would show here.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { LOOK, libraryShown, reportShown } from '../../tests/app/look.mjs';
+
+const ui = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(ui, 'dist');
+const results = join(ui, 'test-results');
+const NOW = '2026-03-16T10:00:00Z'; // a Monday
+const FIRST_RESPONSE = 'Median first response time by agent';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+
+let server;
+let browser;
+let origin;
+
+function serve(root) {
+  return createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    const file = normalize(join(root, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+}
+
+before(async () => {
+  if (process.env.UI_TEST_USE_DIST !== '1' || !existsSync(join(dist, 'index.html'))) {
+    execFileSync(process.execPath, [join(ui, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ui, stdio: 'inherit' });
+  }
+  server = serve(dist);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  mkdirSync(results, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => (server ? server.close(r) : r()));
+});
+
+async function open(query = '', hash = '') {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  await page.goto(`${origin}/?backend=fake&now=${NOW}${query}${hash}`);
+  return { page, problems, close: () => context.close() };
+}
+
+async function openReport(page, name) {
+  await page.getByRole('link', { name: new RegExp(name) }).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  await page.locator('[data-testid=result-table] tbody tr').first().waitFor();
+}
+
+const cells = (page, column) =>
+  page.$$eval(
+    '[data-testid=result-table] tbody tr',
+    (rows, i) => rows.map((r) => r.children[i].textContent),
+    column,
+  );
+
+function seconds(duration) {
+  const m = /^(?:(\d+)h )?(?:(\d+)m )?(?:(\d+)s)?$/.exec(duration);
+  assert.ok(m && duration.length > 0, `"${duration}" is not a duration like 1m 05s`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+describe('the app with the demo workspace', () => {
+  test('the demo sync shows a labelled progress bar, then the library lists the reports by shelf', async () => {
+    const { page, problems, close } = await open('&syncMs=1500');
+    const bar = page.getByRole('progressbar');
+    await bar.waitFor();
+    const value = Number(await bar.getAttribute('aria-valuenow'));
+    assert.ok(value >= 0 && value <= 100, `aria-valuenow ${value}`);
+    assert.equal(await bar.getAttribute('aria-labelledby'), 'sync-title');
+    await page.getByText(/records · \d of 5 collections/).waitFor();
+
+    await page.getByTestId('library').waitFor();
+    assert.equal(await bar.count(), 0, 'the progress bar goes away when the sync is done');
+    const names = await page.locator('[data-testid=report-card] .report-name').allTextContents();
+    assert.deepEqual(names, ['Conversations per day by inbox', FIRST_RESPONSE, 'Share of conversations resolved per week']);
+    assert.deepEqual(await page.locator('.shelf h2').allTextContents(), [
+      'Built-in reports Ready to run on any workspace.',
+      'Team reports Shared from your team folder.',
+    ]);
+    assert.match(await page.getByTestId('workspace-line').textContent(), /Demo contact center.*Demo.*\d[\d,]* conversations/);
+    // Sources and Builder do not exist yet: shown as such, not as links.
+    assert.equal(await page.getByRole('link', { name: /Sources|Builder/ }).count(), 0);
+    assert.equal(await page.getByText('coming soon').count(), 2);
+
+    const seen = await page.evaluate(`(() => {${LOOK}})()`);
+    assert.ok(libraryShown(seen) && seen.cards.length === 3, JSON.stringify(seen));
+    await page.screenshot({ path: join(results, 'library.png') });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('the first-response report shows a bar chart and durations, fastest agent first', async () => {
+    const { page, problems, close } = await open();
+    await openReport(page, FIRST_RESPONSE);
+    const bars = page.locator('[data-testid=chart] svg rect.bar');
+    assert.equal(await bars.count(), 6, 'one bar per agent');
+    const headers = await page.locator('[data-testid=result-table] thead th').allTextContents();
+    assert.deepEqual(headers, ['Agent', 'Median first response', 'Conversations']);
+    const durations = await cells(page, 1);
+    assert.equal(durations.length, 6);
+    const secs = durations.map(seconds);
+    assert.deepEqual(secs, [...secs].sort((a, b) => a - b), 'sorted by median, fastest first');
+    assert.ok(secs.every((s) => s > 0));
+    assert.ok(durations.some((d) => /^\d+m \d{2}s$/.test(d)), `some answers take minutes: ${durations}`);
+    for (const n of await cells(page, 2)) assert.match(n, /^\d{1,3}(,\d{3})*$/);
+    assert.equal(await page.getByTestId('applied').textContent(), 'Last 7 days: 2026-03-09 to 2026-03-15 · Only conversations an agent answered · Times in Europe/Berlin');
+    // The chart scales with the window instead of overflowing it.
+    const box = await page.locator('[data-testid=chart] svg').boundingBox();
+    assert.ok(box.width > 600 && box.width < 1100, `chart width ${box.width}`);
+
+    const seen = await page.evaluate(`(() => {${LOOK}})()`);
+    assert.ok(reportShown(seen) && seen.chartBars === 6, JSON.stringify(seen));
+    await page.screenshot({ path: join(results, 'report.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('changing the period runs the report again for the new days', async () => {
+    const { page, close } = await open();
+    await openReport(page, FIRST_RESPONSE);
+    const total = async () => (await cells(page, 2)).reduce((sum, n) => sum + Number(n.replace(/,/g, '')), 0);
+    const week = await total();
+    await page.getByLabel('Period').selectOption('last_90_days');
+    await page.getByText('Last 90 days: 2025-12-16 to 2026-03-15', { exact: false }).waitFor();
+    const quarter = await total();
+    assert.ok(quarter > week * 8, `90 days (${quarter}) should hold far more than 7 (${week})`);
+
+    await page.getByLabel('Period').selectOption('custom');
+    await page.getByLabel('From').fill('2026-03-02');
+    await page.getByLabel('To').fill('2026-03-08');
+    await page.getByText('2026-03-02 to 2026-03-08 · Only').waitFor();
+
+    await page.getByLabel('From').fill('2020-01-01');
+    await page.getByLabel('To').fill('2020-01-31');
+    await page.getByText('No conversations in this period').waitFor();
+    assert.equal(await page.getByTestId('result-table').count(), 0);
+    assert.ok(await page.getByTestId('export-xlsx').isDisabled(), 'nothing to export from an empty result');
+    await close();
+  });
+
+  test('dates are the report timezone’s days and percents keep one decimal', async () => {
+    const { page, close } = await open();
+    await openReport(page, 'Conversations per day by inbox');
+    const days = await cells(page, 0);
+    // last_30_days on 16 March in Berlin: 14 February to 15 March, shown as those days even
+    // though the browser itself is in New York.
+    assert.equal(days[0], 'Sat, Feb 14, 2026');
+    assert.equal(days.at(-1), 'Sun, Mar 15, 2026');
+    assert.ok((await page.locator('[data-testid=chart] svg path.series').count()) === 4, 'one line per inbox');
+
+    await page.getByRole('link', { name: 'Library', exact: true }).click();
+    await openReport(page, 'Share of conversations resolved per week');
+    for (const p of await cells(page, 1)) assert.match(p, /^\d{1,3}\.\d%$/);
+    const weeks = await cells(page, 0);
+    assert.ok(weeks.every((w) => w.startsWith('Mon, ')), `weeks start on Monday: ${weeks}`);
+    await page.getByLabel('Timezone').selectOption('America/Los_Angeles');
+    await page.getByText('Times in America/Los_Angeles').waitFor();
+    await close();
+  });
+
+  test('export says where the file was saved, and says so when it fails or is cancelled', async () => {
+    let { page, close } = await open();
+    await openReport(page, FIRST_RESPONSE);
+    await page.getByRole('button', { name: 'Export to Excel' }).click();
+    await page.getByText('Saved to /home/demo/Documents/Median first response time by agent.xlsx').waitFor();
+    await page.getByRole('button', { name: 'Save chart as SVG' }).click();
+    await page.getByText('Saved to /home/demo/Documents/Median first response time by agent.svg').waitFor();
+    await close();
+
+    ({ page, close } = await open('&fail=export'));
+    await openReport(page, FIRST_RESPONSE);
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /The export failed.*read-only\. Pick another folder/);
+    assert.equal(await alert.getAttribute('data-code'), 'file_error');
+    await close();
+
+    ({ page, close } = await open('&cancel=export'));
+    await openReport(page, FIRST_RESPONSE);
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    await page.getByText('Export cancelled: nothing was saved.').waitFor();
+    await close();
+  });
+
+  test('a report that cannot run shows the reason in an alert', async () => {
+    const { page, close } = await open('&fail=run');
+    await page.getByRole('link', { name: new RegExp(FIRST_RESPONSE) }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /The report could not be run.*"agent_nickname"/);
+    assert.equal(await alert.getAttribute('data-code'), 'invalid_report');
+    assert.equal(await page.getByTestId('chart').count(), 0);
+    await close();
+  });
+
+  test('a damaged template shows what is wrong with it, next to the good ones', async () => {
+    const { page, problems, close } = await open('&fail=template');
+    await page.getByTestId('library').waitFor();
+    const damaged = page.getByTestId('report-card-damaged');
+    assert.match(await damaged.textContent(), /cannot be opened.*not valid JSON \(line 12, column 5\)/);
+    assert.equal(await page.getByTestId('report-card').count(), 3);
+    assert.match(await page.locator('.shelf h2').last().textContent(), /My reports/);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('a failed demo sync says why and offers to try again', async () => {
+    const { page, close } = await open('&fail=sync');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /could not be loaded.*lost the connection/);
+    assert.equal(await alert.getAttribute('data-code'), 'unreachable');
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    await close();
+  });
+
+  test('the library and a report work from the keyboard', async () => {
+    const { page, close } = await open();
+    await page.getByTestId('library').waitFor();
+    // Tab past the Library link to the first report card, and open it with Enter.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Library');
+    await page.keyboard.press('Tab');
+    assert.match(await page.evaluate(() => document.activeElement.textContent), /^Conversations per day by inbox/);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.equal(outline, 'solid', 'focus is visible');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Conversations per day by inbox' }).waitFor();
+    await page.getByTestId('run-button').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=result-table] tbody tr').first().waitFor();
+    await close();
+  });
+});
