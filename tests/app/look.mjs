@@ -21,7 +21,7 @@ export const LOOK = `
     chartBars: chart ? Math.max(0, chart.querySelectorAll('rect').length - 1) : 0,
     chartLines: chart
       ? Array.from(chart.querySelectorAll('path, polyline')).filter(
-          (el) => ((el.getAttribute('points') || el.getAttribute('d') || '').match(/-?\d+(\.\d+)?[ ,]+-?\d+(\.\d+)?/g) || []).length > 3,
+          (el) => ((el.getAttribute('points') || el.getAttribute('d') || '').match(/-?\\d+(\\.\\d+)?[ ,]+-?\\d+(\\.\\d+)?/g) || []).length > 3,
         ).length
       : 0,
     tableRows: document.querySelectorAll('[data-testid=result-table] tbody tr').length,

@@ -11,6 +11,7 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { LOOK, libraryShown, reportShown } from '../../tests/app/look.mjs';
+import { installTauriMock } from './tauri-mock.mjs';
 
 const ui = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(ui, 'dist');
@@ -184,6 +185,8 @@ describe('the app with the demo workspace', () => {
     for (const p of await cells(page, 1)) assert.match(p, /^\d{1,3}\.\d%$/);
     const weeks = await cells(page, 0);
     assert.ok(weeks.every((w) => w.startsWith('Mon, ')), `weeks start on Monday: ${weeks}`);
+    // This report leaves the timezone to the workspace; the control says which one that is.
+    assert.equal(await page.getByLabel('Timezone').evaluate((el) => el.selectedOptions[0].textContent), 'Report default (Europe/Berlin)');
     await page.getByLabel('Timezone').selectOption('America/Los_Angeles');
     await page.getByText('Times in America/Los_Angeles').waitFor();
     await close();
@@ -262,5 +265,68 @@ describe('the app with the demo workspace', () => {
     await page.keyboard.press('Enter');
     await page.locator('[data-testid=result-table] tbody tr').first().waitFor();
     await close();
+  });
+});
+
+describe('the app inside the desktop shell', () => {
+  test('speaks the shell’s commands, events and save dialog, and shows its errors', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    await context.addInitScript(installTauriMock);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${origin}/`);
+    await page.getByRole('progressbar').waitFor();
+    await page.getByTestId('library').waitFor();
+    const calls = () => page.evaluate(() => window.__calls);
+    let log = await calls();
+    const names = log.map((c) => c.cmd);
+    assert.deepEqual(names.slice(0, 3), ['workspace_status', 'plugin:event|listen', 'start_demo']);
+    assert.equal(log[1].args.event, 'sync-progress');
+    assert.deepEqual(log[2].args, {});
+    assert.ok(names.includes('list_templates'));
+    assert.match(await page.getByTestId('report-card-damaged').textContent(), /not valid JSON/);
+
+    await page.getByRole('link', { name: /Daily: volume/ }).click();
+    await page.locator('[data-testid=result-table] tbody tr').first().waitFor();
+    log = await calls();
+    assert.deepEqual(log.filter((c) => c.cmd === 'run_report').at(-1).args, { path: '/r/daily.json', params: [['period', 'last_30_days']] });
+    // Values formatted by column format; dates are the wall-clock day they were sent as.
+    const rows = await page.$$eval('[data-testid=result-table] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    assert.deepEqual(rows, [
+      ['Tue, Mar 3, 2026', 'Web', '12,345', '1h 02m', '45.2%'],
+      ['Wed, Mar 4, 2026', '—', '7', '—', '100.0%'],
+    ]);
+    // The shell's SVG is shown scaled, without its script or event handlers.
+    const svg = page.locator('[data-testid=chart] svg');
+    assert.equal(await svg.getAttribute('viewBox'), '0 0 960 480');
+    assert.equal(await page.locator('[data-testid=chart] script').count(), 0);
+    assert.equal(await page.locator('[data-testid=chart] [onclick]').count(), 0);
+    assert.equal(await page.evaluate(() => window.__svgScriptRan), undefined);
+    const seen = await page.evaluate(`(() => {${LOOK}})()`);
+    assert.ok(reportShown(seen) && seen.chartBars === 1 && seen.chartLines === 1, JSON.stringify(seen));
+
+    await page.getByRole('button', { name: 'Export to Excel' }).click();
+    await page.getByText('Saved to /tmp/exports/chosen.xlsx').waitFor();
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    await page.getByText('Saved to /tmp/exports/chosen.csv').waitFor();
+    log = await calls();
+    const dialogs = log.filter((c) => c.cmd === 'plugin:dialog|save').map((c) => c.args.options);
+    assert.equal(dialogs[0].defaultPath, 'Daily volume inbox.xlsx');
+    assert.deepEqual(dialogs[0].filters, [{ name: 'Excel workbook', extensions: ['xlsx'] }]);
+    assert.equal(dialogs[1].defaultPath, '/tmp/exports/Daily volume inbox.csv', 'the last folder is remembered');
+    assert.deepEqual(log.filter((c) => c.cmd === 'export_report')[0].args, {
+      path: '/r/daily.json',
+      params: [['period', 'last_30_days']],
+      outPath: '/tmp/exports/chosen.xlsx',
+    });
+
+    await page.getByLabel('Period').selectOption('yesterday');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /could not be run.*local copy of your data/);
+    assert.equal(await alert.getAttribute('data-code'), 'cache_error');
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });

@@ -25,6 +25,8 @@ export interface FakeOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** The timezone of reports that do not name one, as the real workspace's default. */
+const WORKSPACE_TIMEZONE = 'Europe/Berlin';
 const HISTORY_DAYS = 150;
 const INBOXES: [string, number][] = [
   ['Web chat', 0.46],
@@ -178,10 +180,8 @@ const TEMPLATES: TemplateSummary[] = [
     name: 'Share of conversations resolved per week',
     description: 'Of the conversations opened each week, the share that ended resolved.',
     shelf: 'team',
-    parameters: [
-      ['period', 'last_90_days'],
-      ['timezone', 'Europe/Berlin'],
-    ],
+    // Like the built-in files, this one leaves the timezone to the workspace.
+    parameters: [['period', 'last_90_days']],
   },
 ];
 
@@ -304,12 +304,12 @@ export class FakeBackend implements Backend {
     }
     const values = new Map(template.parameters);
     for (const [name, value] of params) {
-      if (!values.has(name)) {
+      if (!values.has(name) && name !== 'period' && name !== 'timezone') {
         throw fail('invalid_report', `This report has no parameter "${name}"; it takes: ${[...values.keys()].join(', ')}.`);
       }
       values.set(name, value);
     }
-    const timezone = values.get('timezone') ?? 'UTC';
+    const timezone = values.get('timezone') ?? WORKSPACE_TIMEZONE;
     if (!isTimeZone(timezone)) {
       throw fail('invalid_report', `"${timezone}" is not an IANA timezone such as Europe/Berlin or America/New_York. Pick one from the list.`);
     }

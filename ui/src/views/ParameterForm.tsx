@@ -42,12 +42,14 @@ interface Props {
   /** The template's defaults, to offer them even when another value is chosen. */
   defaults: Params;
   running: boolean;
+  /** The timezone the last run used, to name the report's default. */
+  shownTimezone: string | null;
   /** Runs with these values (the report re-runs at once for period and timezone). */
   onRun: (values: Params) => void;
 }
 
 /** The report's parameters as controls: period (with a custom range), timezone, and any other. */
-export function ParameterForm({ values, defaults, running, onRun }: Props) {
+export function ParameterForm({ values, defaults, running, shownTimezone, onRun }: Props) {
   const period = values.period ?? '';
   const range = splitRange(period);
   const [custom, setCustom] = useState(range !== null);
@@ -60,7 +62,7 @@ export function ParameterForm({ values, defaults, running, onRun }: Props) {
   const extraPeriods = [defaults.period, period].filter(
     (p, i, all): p is string => !!p && !splitRange(p) && !PERIOD_CHOICES.some((c) => c.value === p) && all.indexOf(p) === i,
   );
-  const zones = [...new Set([values.timezone, defaults.timezone, browserTimezone(), ...COMMON_TIMEZONES].filter((z): z is string => !!z))];
+  const zones = [...new Set([values.timezone, defaults.timezone, ...COMMON_TIMEZONES, browserTimezone()].filter((z): z is string => !!z))];
   const otherNames = Object.keys(defaults).filter((n) => n !== 'period' && n !== 'timezone');
 
   function withChange(name: string, value: string): Params {
@@ -99,7 +101,7 @@ export function ParameterForm({ values, defaults, running, onRun }: Props) {
       <div className="field">
         <label htmlFor="param-period">Period</label>
         <select id="param-period" data-testid="period-select" value={periodSelect} onChange={(e) => choosePeriod(e.target.value)}>
-          {period === '' && <option value="">As saved in the report</option>}
+          {!defaults.period && <option value="">Report default</option>}
           {PERIOD_CHOICES.map((c) => (
             <option key={c.value} value={c.value}>
               {c.label}
@@ -135,7 +137,7 @@ export function ParameterForm({ values, defaults, running, onRun }: Props) {
           value={values.timezone ?? ''}
           onChange={(e) => onRun(withChange('timezone', e.target.value))}
         >
-          {!values.timezone && <option value="">As saved in the report</option>}
+          {!defaults.timezone && <option value="">{shownTimezone && !values.timezone ? `Report default (${shownTimezone.replace(/_/g, ' ')})` : 'Report default'}</option>}
           {zones.map((z) => (
             <option key={z} value={z}>
               {z.replace(/_/g, ' ')}

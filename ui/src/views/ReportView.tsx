@@ -72,6 +72,7 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
         values={values}
         defaults={defaults}
         running={run.state === 'running'}
+        shownTimezone={result?.timezone ?? null}
         onRun={(next) => {
           setValues(next);
           setRunCount((n) => n + 1);
