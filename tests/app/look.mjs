@@ -9,7 +9,9 @@ export const LOOK = `
   const bar = document.querySelector('[role=progressbar]');
   const chart = document.querySelector('[data-testid=chart] svg');
   return {
-    hash: location.hash,
+    href: location.href,
+    // The start of the page's text, so a failure message shows what was on screen.
+    page: document.body ? document.body.innerText.replace(/\\s+/g, ' ').trim().slice(0, 300) : null,
     alert: text(alert),
     progress: bar ? bar.getAttribute('aria-valuenow') : null,
     syncText: text(document.querySelector('[data-testid=sync-progress]')),

@@ -14,7 +14,8 @@ function escapeXml(text: string): string {
 function niceMax(max: number): number {
   if (max <= 0) return 1;
   const step = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * step >= max) return m * step;
+  // Multiples that split into four even ticks.
+  for (const m of [1, 2, 4, 6, 8, 10]) if (m * step >= max) return m * step;
   return 10 * step;
 }
 
