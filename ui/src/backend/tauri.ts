@@ -41,6 +41,8 @@ export class TauriBackend implements Backend {
       finished = resolve;
       failed = reject;
     });
+    // When the command itself fails, its error is the one thrown; this one is only a copy.
+    done.catch(() => {});
     // Listen before starting so the first events are not lost.
     const unlisten = await listen<SyncProgress>('sync-progress', (event) => {
       onProgress(event.payload);
