@@ -13,8 +13,10 @@ pub struct ResultColumn {
     pub format: ValueFormat,
 }
 
-/// A report's result as the UI shows it. Times are milliseconds since the epoch (UTC) and
-/// are displayed in `timezone`; durations are seconds; percents are fractions.
+/// A report's result as the UI shows it. Time values are already local wall-clock times in
+/// `timezone`, encoded as milliseconds as if that wall-clock were UTC (so the UI formats them
+/// with timeZone 'UTC' and needs no timezone database); durations are seconds; percents are
+/// fractions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ReportResult {
     pub title: String,
