@@ -1,0 +1,79 @@
+//! Where report data comes from. The engine depends on this small trait rather than on the
+//! cache directly so that its tests run on hand-built frames, and so that any store that can
+//! answer "these columns of this table in this period" can feed a report.
+
+use crate::error::EngineError;
+pub use crate::request::{FrameRequest, TimeRange};
+use polars::prelude::*;
+use std::collections::HashMap;
+
+pub trait FrameSource {
+    /// The requested columns of one table, restricted to the time range when one is given.
+    /// Times are `Datetime(ms, UTC)`, texts `String`, integers `Int64`, floats `Float64`,
+    /// booleans `Boolean`; every column may hold nulls.
+    fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError>;
+}
+
+/// Tables held in memory: the test double of the cache, and a way to report on a frame that
+/// did not come from the cache (an imported file).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySource {
+    tables: HashMap<String, DataFrame>,
+}
+
+impl MemorySource {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_table(mut self, name: &str, frame: DataFrame) -> Self {
+        self.insert(name, frame);
+        self
+    }
+
+    pub fn insert(&mut self, name: &str, frame: DataFrame) {
+        self.tables.insert(name.to_string(), frame);
+    }
+}
+
+impl FrameSource for MemorySource {
+    fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError> {
+        let Some(frame) = self.tables.get(&req.table) else {
+            return Err(EngineError::Source {
+                message: format!("there is no {} table in the local data", req.table),
+            });
+        };
+        let mut lf = frame.clone().lazy();
+        if let Some(source) = &req.source {
+            if frame.schema().contains("source") {
+                lf = lf.filter(col("source").eq(lit(source.clone())));
+            }
+        }
+        if let Some(range) = &req.time_range {
+            let ms = time_as_ms(col(range.column.as_str()), frame, &range.column)?;
+            lf = lf.filter(ms.clone().gt_eq(lit(range.from_ms)).and(ms.lt(lit(range.to_ms))));
+        }
+        for c in &req.columns {
+            if !frame.schema().contains(c) {
+                return Err(EngineError::Source {
+                    message: format!("the {} table has no column {c}", req.table),
+                });
+            }
+        }
+        let cols: Vec<Expr> = req.columns.iter().map(|c| col(c.as_str())).collect();
+        lf.select(cols).collect().map_err(|e| EngineError::Source { message: e.to_string() })
+    }
+}
+
+/// A time column as milliseconds since the epoch, whether it is stored as a datetime or as
+/// the integer the cache keeps on disk.
+fn time_as_ms(e: Expr, frame: &DataFrame, name: &str) -> Result<Expr, EngineError> {
+    match frame.schema().get(name) {
+        Some(DataType::Datetime(_, _)) => Ok(e.dt().timestamp(TimeUnit::Milliseconds)),
+        Some(DataType::Int64) => Ok(e),
+        Some(other) => Err(EngineError::Source {
+            message: format!("the column {name} holds {other}, not times"),
+        }),
+        None => Err(EngineError::Source { message: format!("there is no column {name}") }),
+    }
+}
