@@ -1,1 +1,123 @@
-//! switchboard-render
+//! switchboard-render: a report result drawn as a chart (SVG, PNG) and written as a file
+//! (CSV, XLSX).
+//!
+//! Why it is shaped so:
+//! - **One drawing.** Charts are drawn by plotters from the same code for the app (SVG) and
+//!   for files (PNG), so what the manager sees is what she sends. The font is embedded
+//!   (DejaVu Sans) so a PNG looks the same on a machine with no fonts installed.
+//! - **Formats survive the export.** Every value carries its [`ValueFormat`]: in XLSX dates
+//!   are real Excel dates, durations Excel time values shown `[h]:mm:ss`, percents fractions
+//!   shown `0.0%`, numbers numbers — never text — so sorting and formulas work.
+//! - **CSV for spreadsheets.** A CSV cannot carry formats, so it is written for what a
+//!   spreadsheet does on opening it: UTF-8 with a BOM (Excel otherwise guesses a legacy code
+//!   page), dates `YYYY-MM-DD` and times `YYYY-MM-DD HH:MM` (already local to the report's
+//!   timezone), durations as plain seconds with "(seconds)" in the heading (a number a
+//!   formula can use; Excel would misread `1:30` style text past 24 hours), percents as
+//!   `62.5%` (Excel, LibreOffice and Google Sheets read that as the number 0.625 shown as a
+//!   percent, and it is what the screen shows), and text that a spreadsheet would run as a
+//!   formula (`= + - @`, tab, CR) prefixed with `'`.
+//! - **No row caps.** Writers stream the whole frame; the limits are the file formats' own.
+//!
+//! The caller builds a [`ResultTable`] from the engine's `ReportOutput`; this crate does not
+//! depend on the engine so it can render any frame with described columns.
+
+mod chart;
+mod csv_file;
+pub mod value;
+mod xlsx;
+
+use plotters::prelude::*;
+use polars::prelude::DataFrame;
+use switchboard_model::canonical::ValueFormat;
+use switchboard_model::ipc::ResultColumn;
+use switchboard_model::spec::ChartSpec;
+
+pub use csv_file::{write_csv, CsvOptions};
+pub use xlsx::{write_xlsx, ExportMeta};
+
+/// A report result with what is needed to present it.
+#[derive(Debug, Clone, Copy)]
+pub struct ResultTable<'a> {
+    /// Columns in the order of `columns`; time columns are naive local wall-clock times.
+    pub frame: &'a DataFrame,
+    pub columns: &'a [ResultColumn],
+    /// The first `groups` columns are group columns, the rest measures.
+    pub groups: usize,
+    pub title: &'a str,
+    pub timezone: &'a str,
+    pub applied: &'a [String],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("This report is shown as a table, so it has no chart. Choose bars or lines to get one.")]
+    NoChart,
+    #[error("The chart could not be drawn: {0}.")]
+    Chart(String),
+    #[error("The file could not be written ({0}). Check that the folder exists, that you may write there, and that the file is not open in another program.")]
+    Io(#[from] std::io::Error),
+    #[error("The spreadsheet could not be written ({0}). Check that the file is not open in Excel and try again.")]
+    Xlsx(String),
+}
+
+impl From<rust_xlsxwriter::XlsxError> for RenderError {
+    fn from(e: rust_xlsxwriter::XlsxError) -> Self {
+        match e {
+            rust_xlsxwriter::XlsxError::IoError(io) => RenderError::Io(io),
+            other => RenderError::Xlsx(other.to_string()),
+        }
+    }
+}
+
+impl From<RenderError> for switchboard_model::AppError {
+    fn from(e: RenderError) -> Self {
+        use switchboard_model::ErrorCode;
+        let code = match &e {
+            RenderError::NoChart | RenderError::Chart(_) => ErrorCode::InvalidReport,
+            RenderError::Io(_) | RenderError::Xlsx(_) => ErrorCode::FileError,
+        };
+        switchboard_model::AppError::new(code, e.to_string())
+    }
+}
+
+/// The chart as an SVG document of `width` × `height` pixels.
+pub fn chart_svg(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<String, RenderError> {
+    let data = chart::chart_data(table, spec)?;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        chart::draw(&root, &data, spec.kind)?;
+    }
+    Ok(out)
+}
+
+/// The chart as PNG bytes of `width` × `height` pixels.
+pub fn chart_png(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+    let data = chart::chart_data(table, spec)?;
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        chart::draw(&root, &data, spec.kind)?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| RenderError::Chart(e.to_string()))?;
+        writer.write_image_data(&rgb).map_err(|e| RenderError::Chart(e.to_string()))?;
+    }
+    Ok(png_bytes)
+}
+
+/// The heading a column gets in a file: durations say their unit.
+pub(crate) fn file_heading(c: &ResultColumn, durations_in_seconds: bool) -> String {
+    if durations_in_seconds && c.format == ValueFormat::Duration {
+        format!("{} (seconds)", c.name)
+    } else {
+        c.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests;
