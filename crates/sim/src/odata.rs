@@ -81,6 +81,9 @@ pub trait EntitySet: Send + Sync {
     fn name(&self) -> &'static str;
     fn fields(&self) -> &'static [Field];
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     fn id(&self, row: usize) -> i64;
     fn updated_at(&self, row: usize) -> i64;
     fn value(&self, row: usize, field: &str) -> Value<'_>;
@@ -96,14 +99,24 @@ impl IndexedSet {
     pub fn new(set: Box<dyn EntitySet>) -> IndexedSet {
         let mut by_updated: Vec<u32> = (0..set.len() as u32).collect();
         by_updated.sort_by_key(|r| (set.updated_at(*r as usize), set.id(*r as usize)));
-        debug_assert!((1..set.len()).all(|r| set.id(r - 1) < set.id(r)), "rows must be in id order");
+        debug_assert!(
+            (1..set.len()).all(|r| set.id(r - 1) < set.id(r)),
+            "rows must be in id order"
+        );
         IndexedSet { set, by_updated }
     }
 
     fn field_index(&self, name: &str) -> Result<usize, ODataError> {
-        self.set.fields().iter().position(|f| f.name == name).ok_or_else(|| {
-            ODataError::bad_request(format!("Could not find a property named '{name}' on type '{}'.", self.set.name()))
-        })
+        self.set
+            .fields()
+            .iter()
+            .position(|f| f.name == name)
+            .ok_or_else(|| {
+                ODataError::bad_request(format!(
+                    "Could not find a property named '{name}' on type '{}'.",
+                    self.set.name()
+                ))
+            })
     }
 
     fn row_by_id(&self, id: i64) -> Option<usize> {
@@ -135,13 +148,25 @@ pub struct ODataError {
 
 impl ODataError {
     pub fn bad_request(message: impl Into<String>) -> ODataError {
-        ODataError { status: 400, code: "BadRequest", message: message.into() }
+        ODataError {
+            status: 400,
+            code: "BadRequest",
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> ODataError {
-        ODataError { status: 404, code: "NotFound", message: message.into() }
+        ODataError {
+            status: 404,
+            code: "NotFound",
+            message: message.into(),
+        }
     }
     pub fn unauthorized(message: impl Into<String>) -> ODataError {
-        ODataError { status: 401, code: "Unauthorized", message: message.into() }
+        ODataError {
+            status: 401,
+            code: "Unauthorized",
+            message: message.into(),
+        }
     }
     pub fn body(&self) -> String {
         serde_json::json!({"error": {"code": self.code, "message": self.message}}).to_string()
@@ -176,7 +201,11 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Compare { field: &'static str, op: Op, literal: Literal },
+    Compare {
+        field: &'static str,
+        op: Op,
+        literal: Literal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +235,11 @@ fn tokenize(s: &str) -> Result<Vec<Token>, ODataError> {
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(ODataError::bad_request("Unterminated string literal in $filter.")),
+                    None => {
+                        return Err(ODataError::bad_request(
+                            "Unterminated string literal in $filter.",
+                        ))
+                    }
                     Some('\'') if chars.get(i + 1) == Some(&'\'') => {
                         text.push('\'');
                         i += 2;
@@ -224,7 +257,10 @@ fn tokenize(s: &str) -> Result<Vec<Token>, ODataError> {
             out.push(Token::Quoted(text));
         } else {
             let start = i;
-            while i < chars.len() && !chars[i].is_whitespace() && !matches!(chars[i], '(' | ')' | '\'') {
+            while i < chars.len()
+                && !chars[i].is_whitespace()
+                && !matches!(chars[i], '(' | ')' | '\'')
+            {
                 i += 1;
             }
             out.push(Token::Word(chars[start..i].iter().collect()));
@@ -238,18 +274,29 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc().timestamp_millis());
         }
     }
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis())
+        .map(|d| {
+            d.and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc()
+                .timestamp_millis()
+        })
 }
 
 pub fn format_datetime(ms: i64) -> String {
-    crate::world::utc(ms).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    crate::world::utc(ms)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 struct FilterParser<'a> {
@@ -305,10 +352,17 @@ impl FilterParser<'_> {
     fn comparison(&mut self) -> Result<Expr, ODataError> {
         let name = match self.tokens.get(self.pos) {
             Some(Token::Word(w)) => w.clone(),
-            other => return Err(ODataError::bad_request(format!("Expected a property name in $filter, found {other:?}."))),
+            other => {
+                return Err(ODataError::bad_request(format!(
+                    "Expected a property name in $filter, found {other:?}."
+                )))
+            }
         };
         let field = self.fields.iter().find(|f| f.name == name).ok_or_else(|| {
-            ODataError::bad_request(format!("Could not find a property named '{name}' on type '{}'.", self.set))
+            ODataError::bad_request(format!(
+                "Could not find a property named '{name}' on type '{}'.",
+                self.set
+            ))
         })?;
         self.pos += 1;
         let op = match self.peek_word().as_deref() {
@@ -318,19 +372,28 @@ impl FilterParser<'_> {
             Some("ge") => Op::Ge,
             Some("lt") => Op::Lt,
             Some("le") => Op::Le,
-            _ => return Err(ODataError::bad_request(format!("Expected eq, ne, gt, ge, lt or le after '{name}' in $filter."))),
+            _ => {
+                return Err(ODataError::bad_request(format!(
+                    "Expected eq, ne, gt, ge, lt or le after '{name}' in $filter."
+                )))
+            }
         };
         self.pos += 1;
         let token = self.tokens.get(self.pos).cloned();
         self.pos += 1;
         let bad = |what: &str| {
-            ODataError::bad_request(format!("The value {what} cannot be compared with '{name}' ({:?}).", field.ty))
+            ODataError::bad_request(format!(
+                "The value {what} cannot be compared with '{name}' ({:?}).",
+                field.ty
+            ))
         };
         let literal = match token {
             Some(Token::Word(w)) if w == "null" => Literal::Null,
             Some(Token::Quoted(s)) => match field.ty {
                 FieldType::Str | FieldType::Json => Literal::Str(s),
-                FieldType::Time => Literal::Time(parse_datetime(&s).ok_or_else(|| bad(&format!("'{s}'")))?),
+                FieldType::Time => {
+                    Literal::Time(parse_datetime(&s).ok_or_else(|| bad(&format!("'{s}'")))?)
+                }
                 _ => return Err(bad(&format!("'{s}'"))),
             },
             Some(Token::Word(w)) => match field.ty {
@@ -344,17 +407,33 @@ impl FilterParser<'_> {
                 FieldType::Time => Literal::Time(parse_datetime(&w).ok_or_else(|| bad(&w))?),
                 FieldType::Str | FieldType::Json => return Err(bad(&w)),
             },
-            _ => return Err(ODataError::bad_request(format!("Missing value after '{name}' in $filter."))),
+            _ => {
+                return Err(ODataError::bad_request(format!(
+                    "Missing value after '{name}' in $filter."
+                )))
+            }
         };
-        Ok(Expr::Compare { field: field.name, op, literal })
+        Ok(Expr::Compare {
+            field: field.name,
+            op,
+            literal,
+        })
     }
 }
 
 pub fn parse_filter(text: &str, set: &dyn EntitySet) -> Result<Expr, ODataError> {
-    let mut p = FilterParser { tokens: tokenize(text)?, pos: 0, fields: set.fields(), set: set.name() };
+    let mut p = FilterParser {
+        tokens: tokenize(text)?,
+        pos: 0,
+        fields: set.fields(),
+        set: set.name(),
+    };
     let e = p.or()?;
     if p.pos != p.tokens.len() {
-        return Err(ODataError::bad_request(format!("Unexpected {:?} in $filter.", p.tokens[p.pos])));
+        return Err(ODataError::bad_request(format!(
+            "Unexpected {:?} in $filter.",
+            p.tokens[p.pos]
+        )));
     }
     Ok(e)
 }
@@ -419,7 +498,9 @@ pub struct Query {
 pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8_lossy()
+            .into_owned()
     };
     raw.split('&')
         .filter(|p| !p.is_empty())
@@ -431,7 +512,11 @@ pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
 }
 
 fn option<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn parse_select(text: &str, set: &IndexedSet) -> Result<Vec<&'static str>, ODataError> {
@@ -450,14 +535,20 @@ pub fn parse_query(pairs: &[(String, String)], set: &IndexedSet) -> Result<Query
                 "The query option {name} is required: every request must send $top (at most {MAX_TOP}) and $skip."
             ))
         })?;
-        v.trim().parse::<usize>().map_err(|_| ODataError::bad_request(format!("{name} must be a whole number, not '{v}'.")))
+        v.trim().parse::<usize>().map_err(|_| {
+            ODataError::bad_request(format!("{name} must be a whole number, not '{v}'."))
+        })
     };
     let top = number("$top")?;
     let skip = number("$skip")?;
     if top > MAX_TOP {
-        return Err(ODataError::bad_request(format!("$top may be at most {MAX_TOP}; page with $skip for more.")));
+        return Err(ODataError::bad_request(format!(
+            "$top may be at most {MAX_TOP}; page with $skip for more."
+        )));
     }
-    let select = option(pairs, "$select").map(|s| parse_select(s, set)).transpose()?;
+    let select = option(pairs, "$select")
+        .map(|s| parse_select(s, set))
+        .transpose()?;
     let mut orderby = Vec::new();
     if let Some(text) = option(pairs, "$orderby") {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -467,13 +558,26 @@ pub fn parse_query(pairs: &[(String, String)], set: &IndexedSet) -> Result<Query
             let desc = match words.next().map(|w| w.to_ascii_lowercase()).as_deref() {
                 None | Some("asc") => false,
                 Some("desc") => true,
-                Some(other) => return Err(ODataError::bad_request(format!("Unknown sort direction '{other}' in $orderby."))),
+                Some(other) => {
+                    return Err(ODataError::bad_request(format!(
+                        "Unknown sort direction '{other}' in $orderby."
+                    )))
+                }
             };
             orderby.push((f, desc));
         }
     }
-    let filter = option(pairs, "$filter").filter(|f| !f.trim().is_empty()).map(|f| parse_filter(f, set.set.as_ref())).transpose()?;
-    Ok(Query { top, skip, select, orderby, filter })
+    let filter = option(pairs, "$filter")
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| parse_filter(f, set.set.as_ref()))
+        .transpose()?;
+    Ok(Query {
+        top,
+        skip,
+        select,
+        orderby,
+        filter,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -495,7 +599,9 @@ pub fn page(set: &IndexedSet, q: &Query) -> Vec<usize> {
         _ => None,
     };
     let Some((key, desc)) = order else {
-        let mut rows: Vec<usize> = (0..s.len()).filter(|r| q.filter.as_ref().is_none_or(|f| eval(f, s, *r))).collect();
+        let mut rows: Vec<usize> = (0..s.len())
+            .filter(|r| q.filter.as_ref().is_none_or(|f| eval(f, s, *r)))
+            .collect();
         rows.sort_by(|a, b| {
             for (name, desc) in &q.orderby {
                 let o = order_values(&s.value(*a, name), &s.value(*b, name));
@@ -528,8 +634,16 @@ pub fn page(set: &IndexedSet, q: &Query) -> Vec<usize> {
         conjuncts(f, &mut terms);
         for term in terms {
             let bound = match &term {
-                Expr::Compare { field, op, literal: Literal::Int(v) } if *field == key_name && key == Key::Id => Some((*op, *v)),
-                Expr::Compare { field, op, literal: Literal::Time(v) } if *field == key_name && key == Key::Updated => Some((*op, *v)),
+                Expr::Compare {
+                    field,
+                    op,
+                    literal: Literal::Int(v),
+                } if *field == key_name && key == Key::Id => Some((*op, *v)),
+                Expr::Compare {
+                    field,
+                    op,
+                    literal: Literal::Time(v),
+                } if *field == key_name && key == Key::Updated => Some((*op, *v)),
                 _ => None,
             };
             match bound {
@@ -548,7 +662,11 @@ pub fn page(set: &IndexedSet, q: &Query) -> Vec<usize> {
     if lo >= hi {
         return Vec::new();
     }
-    let positions: Box<dyn Iterator<Item = usize>> = if desc { Box::new((lo..hi).rev()) } else { Box::new(lo..hi) };
+    let positions: Box<dyn Iterator<Item = usize>> = if desc {
+        Box::new((lo..hi).rev())
+    } else {
+        Box::new(lo..hi)
+    };
     if residual.is_empty() {
         return positions.skip(q.skip).take(q.top).map(row_at).collect();
     }
@@ -597,7 +715,13 @@ fn write_value(out: &mut String, v: &Value) {
     }
 }
 
-fn write_properties(out: &mut String, set: &dyn EntitySet, row: usize, select: &Option<Vec<&'static str>>, first: bool) {
+fn write_properties(
+    out: &mut String,
+    set: &dyn EntitySet,
+    row: usize,
+    select: &Option<Vec<&'static str>>,
+    first: bool,
+) {
     let names: Vec<&str> = match select {
         Some(s) => s.clone(),
         None => set.fields().iter().map(|f| f.name).collect(),
@@ -625,10 +749,20 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(body: String) -> Reply {
-        Reply { status: 200, content_type: JSON, body, retry_after: None }
+        Reply {
+            status: 200,
+            content_type: JSON,
+            body,
+            retry_after: None,
+        }
     }
     pub fn error(e: &ODataError) -> Reply {
-        Reply { status: e.status, content_type: JSON, body: e.body(), retry_after: None }
+        Reply {
+            status: e.status,
+            content_type: JSON,
+            body: e.body(),
+            retry_after: None,
+        }
     }
 }
 
@@ -653,11 +787,15 @@ impl Target {
             return Ok(Target::Metadata);
         }
         if let Some((name, key)) = rest.strip_suffix(')').and_then(|r| r.split_once('(')) {
-            let id = key.trim().parse::<i64>().map_err(|_| ODataError::bad_request(format!("The key '{key}' is not a number.")))?;
+            let id = key.trim().parse::<i64>().map_err(|_| {
+                ODataError::bad_request(format!("The key '{key}' is not a number."))
+            })?;
             return Ok(Target::Entity(name.to_string(), id));
         }
         if rest.contains('/') || rest.contains('(') {
-            return Err(ODataError::not_found(format!("There is no resource '{rest}'.")));
+            return Err(ODataError::not_found(format!(
+                "There is no resource '{rest}'."
+            )));
         }
         Ok(Target::Collection(rest.to_string()))
     }
@@ -676,21 +814,39 @@ pub struct Service {
 
 impl Service {
     fn set(&self, name: &str) -> Result<&IndexedSet, ODataError> {
-        self.sets.iter().find(|s| s.set.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = self.sets.iter().map(|s| s.set.name()).collect();
-            ODataError::not_found(format!("There is no collection '{name}'. Collections: {}.", names.join(", ")))
-        })
+        self.sets
+            .iter()
+            .find(|s| s.set.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.sets.iter().map(|s| s.set.name()).collect();
+                ODataError::not_found(format!(
+                    "There is no collection '{name}'. Collections: {}.",
+                    names.join(", ")
+                ))
+            })
     }
 
     /// Answer a GET for `target`; `base` is the service root URL ending in `/`.
-    pub fn answer(&self, target: &Target, pairs: &[(String, String)], base: &str, faults: &FaultSwitch) -> Reply {
+    pub fn answer(
+        &self,
+        target: &Target,
+        pairs: &[(String, String)],
+        base: &str,
+        faults: &FaultSwitch,
+    ) -> Reply {
         match self.answer_inner(target, pairs, base, faults) {
             Ok(r) => r,
             Err(e) => Reply::error(&e),
         }
     }
 
-    fn answer_inner(&self, target: &Target, pairs: &[(String, String)], base: &str, faults: &FaultSwitch) -> Result<Reply, ODataError> {
+    fn answer_inner(
+        &self,
+        target: &Target,
+        pairs: &[(String, String)],
+        base: &str,
+        faults: &FaultSwitch,
+    ) -> Result<Reply, ODataError> {
         match target {
             Target::ServiceDocument => {
                 let value: Vec<serde_json::Value> = self
@@ -700,17 +856,27 @@ impl Service {
                     .collect();
                 Ok(Reply::json(serde_json::json!({"@odata.context": format!("{base}$metadata"), "value": value}).to_string()))
             }
-            Target::Metadata => Ok(Reply { status: 200, content_type: "application/xml", body: self.csdl(), retry_after: None }),
+            Target::Metadata => Ok(Reply {
+                status: 200,
+                content_type: "application/xml",
+                body: self.csdl(),
+                retry_after: None,
+            }),
             Target::Entity(name, id) => {
                 let set = self.set(name)?;
-                let select = option(pairs, "$select").map(|s| parse_select(s, set)).transpose()?;
-                let row = set
-                    .row_by_id(*id)
-                    .ok_or_else(|| ODataError::not_found(format!("There is no {name} with id {id}.")))?;
+                let select = option(pairs, "$select")
+                    .map(|s| parse_select(s, set))
+                    .transpose()?;
+                let row = set.row_by_id(*id).ok_or_else(|| {
+                    ODataError::not_found(format!("There is no {name} with id {id}."))
+                })?;
                 let mut out = String::from("{");
                 write_value(&mut out, &Value::text("@odata.context"));
                 out.push(':');
-                write_value(&mut out, &Value::owned(format!("{base}$metadata#{name}/$entity")));
+                write_value(
+                    &mut out,
+                    &Value::owned(format!("{base}$metadata#{name}/$entity")),
+                );
                 write_properties(&mut out, set.set.as_ref(), row, &select, false);
                 out.push('}');
                 Ok(Reply::json(out))
@@ -757,18 +923,36 @@ impl Service {
         let mut x = String::from(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">\n<edmx:DataServices>\n",
         );
-        x.push_str(&format!("<Schema Namespace=\"{}\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">\n", self.namespace));
+        x.push_str(&format!(
+            "<Schema Namespace=\"{}\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">\n",
+            self.namespace
+        ));
         for s in &self.sets {
-            x.push_str(&format!("<EntityType Name=\"{}\">\n<Key><PropertyRef Name=\"id\"/></Key>\n", s.set.name()));
+            x.push_str(&format!(
+                "<EntityType Name=\"{}\">\n<Key><PropertyRef Name=\"id\"/></Key>\n",
+                s.set.name()
+            ));
             for f in s.set.fields() {
-                let nullable = if f.name == "id" { " Nullable=\"false\"" } else { "" };
-                x.push_str(&format!("<Property Name=\"{}\" Type=\"{}\"{nullable}/>\n", f.name, f.ty.edm()));
+                let nullable = if f.name == "id" {
+                    " Nullable=\"false\""
+                } else {
+                    ""
+                };
+                x.push_str(&format!(
+                    "<Property Name=\"{}\" Type=\"{}\"{nullable}/>\n",
+                    f.name,
+                    f.ty.edm()
+                ));
             }
             x.push_str("</EntityType>\n");
         }
         x.push_str("<EntityContainer Name=\"Container\">\n");
         for s in &self.sets {
-            x.push_str(&format!("<EntitySet Name=\"{0}\" EntityType=\"{1}.{0}\"/>\n", s.set.name(), self.namespace));
+            x.push_str(&format!(
+                "<EntitySet Name=\"{0}\" EntityType=\"{1}.{0}\"/>\n",
+                s.set.name(),
+                self.namespace
+            ));
         }
         x.push_str("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n");
         x
@@ -807,7 +991,13 @@ mod tests {
             match f {
                 "id" => Value::Int(self.id(row)),
                 "updated_at" => Value::Time(self.updated_at(row)),
-                "score" => if row % 3 == 0 { Value::Null } else { Value::Float(row as f64 / 2.0) },
+                "score" => {
+                    if row.is_multiple_of(3) {
+                        Value::Null
+                    } else {
+                        Value::Float(row as f64 / 2.0)
+                    }
+                }
                 "name" => Value::owned(format!("n{}", row % 4)),
                 _ => Value::Null,
             }
@@ -823,27 +1013,49 @@ mod tests {
     #[test]
     fn filters_and_orders() {
         assert_eq!(ids("$top=3&$skip=2").unwrap(), vec![12, 13, 14]);
-        assert_eq!(ids("$top=100&$skip=0&$filter=id gt 15 and id le 17").unwrap(), vec![16, 17]);
-        assert_eq!(ids("$top=2&$skip=1&$orderby=id desc").unwrap(), vec![18, 17]);
+        assert_eq!(
+            ids("$top=100&$skip=0&$filter=id gt 15 and id le 17").unwrap(),
+            vec![16, 17]
+        );
+        assert_eq!(
+            ids("$top=2&$skip=1&$orderby=id desc").unwrap(),
+            vec![18, 17]
+        );
         // updated_at: rows 8,9 have the oldest time (6000); ties broken by id.
         assert_eq!(
             ids("$top=4&$skip=0&$orderby=updated_at asc,id asc").unwrap(),
             vec![18, 19, 16, 17]
         );
         assert_eq!(
-            ids("$top=10&$skip=1&$orderby=updated_at&$filter=updated_at ge '1970-01-01T00:00:08'").unwrap(),
+            ids("$top=10&$skip=1&$orderby=updated_at&$filter=updated_at ge '1970-01-01T00:00:08'")
+                .unwrap(),
             vec![15, 12, 13, 10, 11]
         );
-        assert_eq!(ids("$top=10&$skip=0&$filter=updated_at eq 1970-01-01T00:00:09.000Z").unwrap(), vec![12, 13]);
+        assert_eq!(
+            ids("$top=10&$skip=0&$filter=updated_at eq 1970-01-01T00:00:09.000Z").unwrap(),
+            vec![12, 13]
+        );
         // Residual conditions, or, parentheses, null.
         assert_eq!(
             ids("$top=10&$skip=0&$filter=(score eq null or name eq 'n1') and id lt 18").unwrap(),
             vec![10, 11, 13, 15, 16]
         );
-        assert_eq!(ids("$top=10&$skip=0&$filter=score ge 2.5 and not (id eq 17)").unwrap(), vec![15, 18]);
-        assert_eq!(ids("$top=3&$skip=0&$orderby=name desc,id desc").unwrap(), vec![17, 13, 16]);
-        assert_eq!(ids("%24top=1&%24skip=0&%24filter=id%20eq%2011").unwrap(), vec![11]);
-        assert_eq!(ids("$top=5&$skip=0&$filter=id gt 30").unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            ids("$top=10&$skip=0&$filter=score ge 2.5 and not (id eq 17)").unwrap(),
+            vec![15, 18]
+        );
+        assert_eq!(
+            ids("$top=3&$skip=0&$orderby=name desc,id desc").unwrap(),
+            vec![17, 13, 16]
+        );
+        assert_eq!(
+            ids("%24top=1&%24skip=0&%24filter=id%20eq%2011").unwrap(),
+            vec![11]
+        );
+        assert_eq!(
+            ids("$top=5&$skip=0&$filter=id gt 30").unwrap(),
+            Vec::<i64>::new()
+        );
     }
 
     #[test]
@@ -855,7 +1067,10 @@ mod tests {
             ("$top=1&$skip=0&$filter=nope eq 1", "'nope'"),
             ("$top=1&$skip=0&$filter=id eq 'x'", "cannot be compared"),
             ("$top=1&$skip=0&$filter=(id eq 1", "Missing ')'"),
-            ("$top=1&$skip=0&$filter=updated_at gt 'soon'", "cannot be compared"),
+            (
+                "$top=1&$skip=0&$filter=updated_at gt 'soon'",
+                "cannot be compared",
+            ),
             ("$top=1&$skip=0&$orderby=id sideways", "sort direction"),
             ("$top=1&$skip=0&$select=id,secret", "'secret'"),
         ] {
@@ -872,7 +1087,10 @@ mod tests {
         assert_eq!(parse_datetime("2026-01-02T03:04:05"), Some(t));
         assert_eq!(parse_datetime("2026-01-02 03:04:05"), Some(t));
         assert_eq!(parse_datetime("2026-01-02T04:04:05+01:00"), Some(t));
-        assert_eq!(parse_datetime("2026-01-02"), Some(t - 3 * 3_600_000 - 4 * 60_000 - 5_000));
+        assert_eq!(
+            parse_datetime("2026-01-02"),
+            Some(t - 3 * 3_600_000 - 4 * 60_000 - 5_000)
+        );
         assert_eq!(format_datetime(t + 553), "2026-01-02T03:04:05.553Z");
     }
 }

@@ -29,7 +29,12 @@ pub struct Rng {
 impl Rng {
     pub fn new(seed: u64) -> Rng {
         let mut sm = seed;
-        let s = [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)];
+        let s = [
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+        ];
         Rng { s }
     }
 
@@ -88,7 +93,8 @@ impl Rng {
     /// Log-normal with the given median and shape sigma (sum of 4 uniforms ≈ normal,
     /// which is plenty for waiting and typing times and needs no transcendental function).
     pub fn log_normal(&mut self, median: f64, sigma: f64) -> f64 {
-        let z = (self.unit() + self.unit() + self.unit() + self.unit() - 2.0) * 1.732_050_807_568_877_2;
+        let z =
+            (self.unit() + self.unit() + self.unit() + self.unit() - 2.0) * 1.732_050_807_568_877_2;
         median * exp(sigma * z)
     }
 }
@@ -157,7 +163,10 @@ mod tests {
     #[test]
     fn ln_and_exp_match_libm_closely() {
         for x in [1e-300, 0.001, 0.5, 1.0, 2.0, 10.0, 12345.678] {
-            assert!((ln(x) - x.ln()).abs() < 1e-12 * x.ln().abs().max(1.0), "ln {x}");
+            assert!(
+                (ln(x) - x.ln()).abs() < 1e-12 * x.ln().abs().max(1.0),
+                "ln {x}"
+            );
         }
         for x in [-20.0, -1.0, 0.0, 0.3, 1.0, 5.5] {
             assert!((exp(x) - x.exp()).abs() < 1e-12 * x.exp(), "exp {x}");

@@ -95,7 +95,8 @@ struct AppState {
 
 /// Serve `world` on 127.0.0.1 until [`RunningSim::shutdown`].
 pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<RunningSim> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
     let addr = listener.local_addr()?;
     let faults = Arc::new(FaultSwitch::new(opts.faults));
     let state = Arc::new(AppState {
@@ -126,18 +127,42 @@ pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<Run
     })
 }
 
-async fn handle(State(app): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap) -> Response<Body> {
+async fn handle(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
     app.requests.fetch_add(1, Ordering::SeqCst);
-    let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy().into_owned();
+    let path = percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
     let pairs = odata::query_pairs(uri.query().unwrap_or(""));
     to_response(route(&app, &method, &path, &pairs, &headers).await)
 }
 
-async fn route(app: &AppState, method: &Method, path: &str, pairs: &[(String, String)], headers: &HeaderMap) -> Reply {
+async fn route(
+    app: &AppState,
+    method: &Method,
+    path: &str,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> Reply {
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-    if let Some(rest) = rest.strip_prefix("odata").filter(|r| r.is_empty() || r.starts_with('/')) {
-        return odata_request(app, method, first, rest.trim_start_matches('/'), pairs, headers).await;
+    if let Some(rest) = rest
+        .strip_prefix("odata")
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+    {
+        return odata_request(
+            app,
+            method,
+            first,
+            rest.trim_start_matches('/'),
+            pairs,
+            headers,
+        )
+        .await;
     }
     Reply::error(&ODataError::not_found(format!(
         "There is nothing at '{path}'. The Live Agent OData feed is at /v1.1/odata/."
@@ -180,11 +205,27 @@ async fn odata_request(
         }
         if let Some((status, retry_after)) = verdict.fail {
             let (code, message) = match status {
-                429 => ("TooManyRequests", format!("Too many requests; retry after {} seconds.", retry_after.unwrap_or(1))),
-                503 => ("ServiceUnavailable", "The service is temporarily unavailable; try again shortly.".to_string()),
-                _ => ("InternalServerError", "An internal error occurred; try again shortly.".to_string()),
+                429 => (
+                    "TooManyRequests",
+                    format!(
+                        "Too many requests; retry after {} seconds.",
+                        retry_after.unwrap_or(1)
+                    ),
+                ),
+                503 => (
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable; try again shortly.".to_string(),
+                ),
+                _ => (
+                    "InternalServerError",
+                    "An internal error occurred; try again shortly.".to_string(),
+                ),
             };
-            let mut reply = Reply::error(&ODataError { status, code, message });
+            let mut reply = Reply::error(&ODataError {
+                status,
+                code,
+                message,
+            });
             reply.retry_after = retry_after;
             return reply;
         }
@@ -193,12 +234,22 @@ async fn odata_request(
     service.answer(&target, pairs, &base, &app.faults)
 }
 
-fn authorize(app: &AppState, pairs: &[(String, String)], headers: &HeaderMap) -> Result<(), ODataError> {
-    let from_query = pairs.iter().find(|(k, _)| k == "apikey").map(|(_, v)| v.clone());
+fn authorize(
+    app: &AppState,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<(), ODataError> {
+    let from_query = pairs
+        .iter()
+        .find(|(k, _)| k == "apikey")
+        .map(|(_, v)| v.clone());
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|v| v.trim().to_string());
     match from_query.or(from_header) {
         Some(token) if token == app.api_key => Ok(()),
@@ -216,13 +267,21 @@ fn authorize(app: &AppState, pairs: &[(String, String)], headers: &HeaderMap) ->
 
 fn to_response(reply: Reply) -> Response<Body> {
     let mut response = Response::new(Body::from(reply.body));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
     if reply.status == 405 {
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
     }
     if let Some(seconds) = reply.retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

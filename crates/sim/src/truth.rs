@@ -40,7 +40,11 @@ impl Stats {
         values.sort_by(f64::total_cmp);
         Stats {
             count: values.len() as u64,
-            mean: if values.is_empty() { None } else { Some(values.iter().sum::<f64>() / values.len() as f64) },
+            mean: if values.is_empty() {
+                None
+            } else {
+                Some(values.iter().sum::<f64>() / values.len() as f64)
+            },
             median: quantile_linear(values, 0.5),
             p90: quantile_linear(values, 0.9),
         }
@@ -110,7 +114,8 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
 }
 
 pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
-    let count = |f: &dyn Fn(&CanonicalConversation) -> bool| rows.iter().filter(|c| f(c)).count() as u64;
+    let count =
+        |f: &dyn Fn(&CanonicalConversation) -> bool| rows.iter().filter(|c| f(c)).count() as u64;
     let durations = |f: &dyn Fn(&CanonicalConversation) -> Option<f64>| {
         let mut v: Vec<f64> = rows.iter().filter_map(|c| f(c)).collect();
         Stats::of(&mut v)
@@ -121,10 +126,14 @@ pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
     let abandoned = count(&|c| c.abandoned);
     let queued = count(&|c| c.queued_at.is_some());
     let answered_in_time = count(&|c| {
-        c.queued_at.is_some() && seconds(c.queued_at, c.first_response_at).is_some_and(|s| s <= sla_seconds)
+        c.queued_at.is_some()
+            && seconds(c.queued_at, c.first_response_at).is_some_and(|s| s <= sla_seconds)
     });
-    let abandoned_in_time =
-        count(&|c| c.queued_at.is_some() && c.abandoned && seconds(c.queued_at, c.resolved_at).is_some_and(|s| s <= sla_seconds));
+    let abandoned_in_time = count(&|c| {
+        c.queued_at.is_some()
+            && c.abandoned
+            && seconds(c.queued_at, c.resolved_at).is_some_and(|s| s <= sla_seconds)
+    });
     let scores: Vec<f64> = rows.iter().filter_map(|c| c.csat_score).collect();
     let bot_handled = count(&|c| c.bot_handled);
     let bot_resolved = count(&|c| c.bot_resolved);
@@ -147,10 +156,16 @@ pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
         resolution_seconds: durations(&|c| seconds(Some(c.created_at), c.resolved_at)),
         sla_share: ratio(answered_in_time, queued - abandoned_in_time),
         abandonment_rate: ratio(abandoned, queued),
-        transfer_rate: ratio(count(&|c| c.first_response_at.is_some() && c.transfers > 0), handled),
+        transfer_rate: ratio(
+            count(&|c| c.first_response_at.is_some() && c.transfers > 0),
+            handled,
+        ),
         csat_count: scores.len() as u64,
         csat_mean: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
-        csat_satisfied_share: ratio(scores.iter().filter(|s| **s >= 4.0).count() as u64, scores.len() as u64),
+        csat_satisfied_share: ratio(
+            scores.iter().filter(|s| **s >= 4.0).count() as u64,
+            scores.len() as u64,
+        ),
         bot_handled,
         bot_resolved,
         bot_containment: ratio(bot_resolved, bot_handled),
@@ -160,8 +175,20 @@ pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
 /// The world's KPIs in `tz` with an SLA threshold of `sla_seconds`.
 pub fn truth(world: &World, tz: Tz, sla_seconds: f64) -> Truth {
     let rows = world.conversations();
-    let agent_name = |id: &str| world.agents.iter().find(|a| a.id.to_string() == id).map(|a| a.name.clone());
-    let inbox_name = |id: &str| world.inboxes.iter().find(|i| i.id.to_string() == id).map(|i| i.name.clone());
+    let agent_name = |id: &str| {
+        world
+            .agents
+            .iter()
+            .find(|a| a.id.to_string() == id)
+            .map(|a| a.name.clone())
+    };
+    let inbox_name = |id: &str| {
+        world
+            .inboxes
+            .iter()
+            .find(|i| i.id.to_string() == id)
+            .map(|i| i.name.clone())
+    };
     truth_of(&rows, tz, sla_seconds, &agent_name, &inbox_name)
 }
 
@@ -173,7 +200,9 @@ pub fn truth_of(
     agent_name: &dyn Fn(&str) -> Option<String>,
     inbox_name: &dyn Fn(&str) -> Option<String>,
 ) -> Truth {
-    let local_date = |c: &CanonicalConversation| -> NaiveDate { utc(c.created_at).with_timezone(&tz).date_naive() };
+    let local_date = |c: &CanonicalConversation| -> NaiveDate {
+        utc(c.created_at).with_timezone(&tz).date_naive()
+    };
     let mut by_day: BTreeMap<String, Vec<&CanonicalConversation>> = BTreeMap::new();
     let mut by_week: BTreeMap<String, Vec<&CanonicalConversation>> = BTreeMap::new();
     let mut by_agent: BTreeMap<String, Vec<&CanonicalConversation>> = BTreeMap::new();
@@ -196,7 +225,9 @@ pub fn truth_of(
     }
     let all: Vec<&CanonicalConversation> = rows.iter().collect();
     let fold = |m: BTreeMap<String, Vec<&CanonicalConversation>>| -> BTreeMap<String, Kpis> {
-        m.into_iter().map(|(k, v)| (k, kpis(&v, sla_seconds))).collect()
+        m.into_iter()
+            .map(|(k, v)| (k, kpis(&v, sla_seconds)))
+            .collect()
     };
     Truth {
         timezone: tz.name().to_string(),
@@ -309,14 +340,17 @@ mod tests {
         let inbox = |_: &str| Some("Chat".to_string());
         let t = truth_of(&rows, chrono_tz::Europe::Berlin, 60.0, &names, &inbox);
         let o = &t.overall;
-        assert_eq!((o.volume, o.handled, o.resolved, o.abandoned, o.queued), (5, 2, 3, 2, 4));
+        assert_eq!(
+            (o.volume, o.handled, o.resolved, o.abandoned, o.queued),
+            (5, 2, 3, 2, 4)
+        );
         assert_eq!(o.resolution_rate, Some(0.6));
         assert_eq!(o.first_response_seconds.median, Some(75.0)); // (30 + 120) / 2
         assert_eq!(o.first_response_seconds.mean, Some(75.0));
         assert_eq!(o.wait_seconds.median, Some(35.0)); // 10 and 60
         assert_eq!(o.handle_seconds.count, 2);
         assert_eq!(o.handle_seconds.median, Some(755.0)); // 590 and 920
-        // Resolution: 600, 1000, 40, 300, 50 → sorted 40 50 300 600 1000; p90 at 3.6.
+                                                          // Resolution: 600, 1000, 40, 300, 50 → sorted 40 50 300 600 1000; p90 at 3.6.
         assert_eq!(o.resolution_seconds.median, Some(300.0));
         assert!((o.resolution_seconds.p90.unwrap() - 840.0).abs() < 1e-9);
         // SLA: 4 queued, 1 abandoned within 60 s excluded → 1 answered in time of 3.
@@ -340,10 +374,16 @@ mod tests {
 
     #[test]
     fn world_truth_is_consistent() {
-        let w = World::generate(&WorldConfig { days: 14, ..WorldConfig::default() });
+        let w = World::generate(&WorldConfig {
+            days: 14,
+            ..WorldConfig::default()
+        });
         let t = truth(&w, chrono_tz::Europe::Berlin, 60.0);
         assert_eq!(t.overall.volume as usize, w.conversations.len());
-        assert_eq!(t.by_day.values().map(|k| k.volume).sum::<u64>(), t.overall.volume);
+        assert_eq!(
+            t.by_day.values().map(|k| k.volume).sum::<u64>(),
+            t.overall.volume
+        );
         assert_eq!(t.by_inbox.len(), 4);
         assert_eq!(t.by_agent.len(), 12);
         assert_eq!(t.by_team.len(), 3);

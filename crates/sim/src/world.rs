@@ -281,11 +281,17 @@ pub struct World {
 }
 
 pub fn utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc.timestamp_millis_opt(ms).single().expect("time in range")
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .expect("time in range")
 }
 
 fn day_start_ms(date: NaiveDate) -> i64 {
-    date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis()
+    date.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_millis()
 }
 
 /// Arrivals per local hour of day: night trough, peaks late morning and mid afternoon.
@@ -309,43 +315,84 @@ const TOPICS: &[Topic] = &[
         label: "billing",
         team_id: 1,
         weight: 0.22,
-        openings: &["Hi, I was charged twice this month.", "Why is my invoice higher than usual?", "Can I change the card you bill?"],
-        follow_ups: &["The invoice number is on the PDF.", "It was the March invoice.", "OK, and when will I see it?"],
+        openings: &[
+            "Hi, I was charged twice this month.",
+            "Why is my invoice higher than usual?",
+            "Can I change the card you bill?",
+        ],
+        follow_ups: &[
+            "The invoice number is on the PDF.",
+            "It was the March invoice.",
+            "OK, and when will I see it?",
+        ],
     },
     Topic {
         label: "refund",
         team_id: 1,
         weight: 0.1,
-        openings: &["I'd like a refund for my last order.", "I returned the item two weeks ago, where is my money?"],
-        follow_ups: &["I sent it back with the prepaid label.", "The tracking says delivered to you."],
+        openings: &[
+            "I'd like a refund for my last order.",
+            "I returned the item two weeks ago, where is my money?",
+        ],
+        follow_ups: &[
+            "I sent it back with the prepaid label.",
+            "The tracking says delivered to you.",
+        ],
     },
     Topic {
         label: "technical",
         team_id: 2,
         weight: 0.24,
-        openings: &["The app crashes when I open settings.", "I can't connect my device to Wi-Fi.", "Error 502 when I log in."],
-        follow_ups: &["I already restarted it.", "It's the latest version.", "Yes, same thing on my phone."],
+        openings: &[
+            "The app crashes when I open settings.",
+            "I can't connect my device to Wi-Fi.",
+            "Error 502 when I log in.",
+        ],
+        follow_ups: &[
+            "I already restarted it.",
+            "It's the latest version.",
+            "Yes, same thing on my phone.",
+        ],
     },
     Topic {
         label: "account",
         team_id: 2,
         weight: 0.12,
-        openings: &["I can't reset my password.", "How do I change the email on my account?"],
-        follow_ups: &["I didn't get the reset email.", "The old address no longer exists."],
+        openings: &[
+            "I can't reset my password.",
+            "How do I change the email on my account?",
+        ],
+        follow_ups: &[
+            "I didn't get the reset email.",
+            "The old address no longer exists.",
+        ],
     },
     Topic {
         label: "orders",
         team_id: 3,
         weight: 0.2,
-        openings: &["I want to add an item to my order.", "Do you have this in size M?", "Can I get a quote for 50 units?"],
-        follow_ups: &["Order number is in the confirmation.", "We'd need them by Friday."],
+        openings: &[
+            "I want to add an item to my order.",
+            "Do you have this in size M?",
+            "Can I get a quote for 50 units?",
+        ],
+        follow_ups: &[
+            "Order number is in the confirmation.",
+            "We'd need them by Friday.",
+        ],
     },
     Topic {
         label: "shipping",
         team_id: 3,
         weight: 0.12,
-        openings: &["Where is my parcel?", "Can you ship to a different address?"],
-        follow_ups: &["It has said 'in transit' for five days.", "The new address is my office."],
+        openings: &[
+            "Where is my parcel?",
+            "Can you ship to a different address?",
+        ],
+        follow_ups: &[
+            "It has said 'in transit' for five days.",
+            "The new address is my office.",
+        ],
     },
 ];
 
@@ -425,16 +472,26 @@ impl World {
 
     /// The canonical truth of every conversation, in id order.
     pub fn conversations(&self) -> Vec<CanonicalConversation> {
-        self.conversations.iter().map(|c| self.canonical(c)).collect()
+        self.conversations
+            .iter()
+            .map(|c| self.canonical(c))
+            .collect()
     }
 
     /// Apply the canonical mapping rules of `notes/odata-contract.md` to one conversation's
     /// records, exactly as a connector reading them back would.
     pub fn canonical(&self, c: &Conversation) -> CanonicalConversation {
-        let ends = |kind: EventKind| c.events.iter().filter(move |e| e.kind == kind).map(|e| e.end);
+        let ends = |kind: EventKind| {
+            c.events
+                .iter()
+                .filter(move |e| e.kind == kind)
+                .map(|e| e.end)
+        };
         let has_bot_message = c.messages.iter().any(|m| m.sender == Sender::Bot);
         let bot_handled = has_bot_message
-            || c.events.iter().any(|e| matches!(e.kind, EventKind::BotHandoff | EventKind::BotResolved));
+            || c.events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::BotHandoff | EventKind::BotResolved));
         let queued_at = match ends(EventKind::BotHandoff).next() {
             Some(t) => Some(t),
             None if !bot_handled => Some(c.created_at),
@@ -444,12 +501,18 @@ impl World {
         let first_response_at = ends(EventKind::FirstResponse).next().or_else(|| {
             c.messages
                 .iter()
-                .filter(|m| m.message_type == 1 && matches!(m.sender, Sender::Agent(_)) && !m.private)
+                .filter(|m| {
+                    m.message_type == 1 && matches!(m.sender, Sender::Agent(_)) && !m.private
+                })
                 .map(|m| m.at)
                 .min()
         });
         let resolved = c.status == Status::Resolved;
-        let resolved_at = if resolved { ends(EventKind::Resolved).max() } else { None };
+        let resolved_at = if resolved {
+            ends(EventKind::Resolved).max()
+        } else {
+            None
+        };
         let assignments = ends(EventKind::AssigneeChanged).count() as i64;
         let abandoned = queued_at.is_some() && first_response_at.is_none() && resolved;
         let status = if abandoned {
@@ -473,7 +536,11 @@ impl World {
             id: c.id.to_string(),
             display_id: c.display_id.to_string(),
             inbox_id: c.inbox_id.to_string(),
-            channel: self.inbox(c.inbox_id).map(|i| i.channel.canonical()).unwrap_or("").to_string(),
+            channel: self
+                .inbox(c.inbox_id)
+                .map(|i| i.channel.canonical())
+                .unwrap_or("")
+                .to_string(),
             team_id: c.team_id.map(|t| t.to_string()),
             agent_id: c.assignee_id.map(|a| a.to_string()),
             contact_id: Some(c.contact_id.to_string()),
@@ -487,7 +554,11 @@ impl World {
             bot_resolved: c.events.iter().any(|e| e.kind == EventKind::BotResolved),
             abandoned,
             transfers: (assignments - 1).max(0),
-            reopen_count: c.events.iter().filter(|e| e.kind == EventKind::Opened).count() as i64,
+            reopen_count: c
+                .events
+                .iter()
+                .filter(|e| e.kind == EventKind::Opened)
+                .count() as i64,
             csat_score,
             csat_scale: csat_score.map(|_| CSAT_SCALE),
             priority: Some(c.priority.to_string()),
@@ -536,30 +607,67 @@ pub fn world_summary(world: &World) -> String {
 
 fn roster() -> (Vec<Team>, Vec<Agent>, Vec<Inbox>, Vec<Label>) {
     let teams = vec![
-        Team { id: 1, name: "Billing".into() },
-        Team { id: 2, name: "Technical Support".into() },
-        Team { id: 3, name: "Sales & Orders".into() },
+        Team {
+            id: 1,
+            name: "Billing".into(),
+        },
+        Team {
+            id: 2,
+            name: "Technical Support".into(),
+        },
+        Team {
+            id: 3,
+            name: "Sales & Orders".into(),
+        },
     ];
     let names = [
-        "Anna Schmidt", "Jonas Weber", "Priya Sharma", "Marcus Johnson",
-        "Rahul Mehta", "Emily Carter", "Sofia Rossi", "Lukas Becker",
-        "Aisha Khan", "Daniel Kim", "Laura Martínez", "Tom Fischer",
+        "Anna Schmidt",
+        "Jonas Weber",
+        "Priya Sharma",
+        "Marcus Johnson",
+        "Rahul Mehta",
+        "Emily Carter",
+        "Sofia Rossi",
+        "Lukas Becker",
+        "Aisha Khan",
+        "Daniel Kim",
+        "Laura Martínez",
+        "Tom Fischer",
     ];
     let weekdays = [true, true, true, true, true, false, false];
     let wed_to_sun = [false, false, true, true, true, true, true];
-    // Four shifts per team so that 04:00–22:00 UTC is covered on weekdays and 10:00–20:00 at
+    // Four shifts per team so that 03:00–22:00 UTC is covered on weekdays and 10:00–20:00 at
     // weekends; the night gap is deliberate (long waits and abandonment overnight).
     let shifts = [
-        Shift { weekdays, start_minute: 4 * 60, end_minute: 12 * 60 },
-        Shift { weekdays, start_minute: 8 * 60, end_minute: 16 * 60 },
-        Shift { weekdays, start_minute: 14 * 60, end_minute: 22 * 60 },
-        Shift { weekdays: wed_to_sun, start_minute: 10 * 60, end_minute: 20 * 60 },
+        Shift {
+            weekdays,
+            start_minute: 3 * 60,
+            end_minute: 11 * 60,
+        },
+        Shift {
+            weekdays,
+            start_minute: 8 * 60,
+            end_minute: 16 * 60,
+        },
+        Shift {
+            weekdays,
+            start_minute: 14 * 60,
+            end_minute: 22 * 60,
+        },
+        Shift {
+            weekdays: wed_to_sun,
+            start_minute: 10 * 60,
+            end_minute: 20 * 60,
+        },
     ];
     let agents = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let email = format!("{}@demo.switchboard.example", name.to_lowercase().replace(' ', ".").replace('í', "i"));
+            let email = format!(
+                "{}@demo.switchboard.example",
+                name.to_lowercase().replace(' ', ".").replace('í', "i")
+            );
             Agent {
                 id: i as u32 + 1,
                 name: name.to_string(),
@@ -571,10 +679,42 @@ fn roster() -> (Vec<Team>, Vec<Agent>, Vec<Inbox>, Vec<Label>) {
         })
         .collect();
     let inboxes = vec![
-        Inbox { id: 1, name: "Website Chat".into(), channel: Channel::WebChat, timezone: chrono_tz::Europe::Berlin, has_bot: true, csat_survey_enabled: true, share: 0.4 },
-        Inbox { id: 2, name: "WhatsApp India".into(), channel: Channel::Whatsapp, timezone: chrono_tz::Asia::Kolkata, has_bot: true, csat_survey_enabled: true, share: 0.25 },
-        Inbox { id: 3, name: "Support Email US".into(), channel: Channel::Email, timezone: chrono_tz::America::New_York, has_bot: false, csat_survey_enabled: true, share: 0.2 },
-        Inbox { id: 4, name: "Partner API".into(), channel: Channel::Api, timezone: chrono_tz::UTC, has_bot: false, csat_survey_enabled: false, share: 0.15 },
+        Inbox {
+            id: 1,
+            name: "Website Chat".into(),
+            channel: Channel::WebChat,
+            timezone: chrono_tz::Europe::Berlin,
+            has_bot: true,
+            csat_survey_enabled: true,
+            share: 0.4,
+        },
+        Inbox {
+            id: 2,
+            name: "WhatsApp India".into(),
+            channel: Channel::Whatsapp,
+            timezone: chrono_tz::Asia::Kolkata,
+            has_bot: true,
+            csat_survey_enabled: true,
+            share: 0.25,
+        },
+        Inbox {
+            id: 3,
+            name: "Support Email US".into(),
+            channel: Channel::Email,
+            timezone: chrono_tz::America::New_York,
+            has_bot: false,
+            csat_survey_enabled: true,
+            share: 0.2,
+        },
+        Inbox {
+            id: 4,
+            name: "Partner API".into(),
+            channel: Channel::Api,
+            timezone: chrono_tz::UTC,
+            has_bot: false,
+            csat_survey_enabled: false,
+            share: 0.15,
+        },
     ];
     let label = |id: u32, title: &str, description: &str, color: &str| Label {
         id,
@@ -583,7 +723,12 @@ fn roster() -> (Vec<Team>, Vec<Agent>, Vec<Inbox>, Vec<Label>) {
         color: color.into(),
     };
     let labels = vec![
-        label(1, "billing", "Invoices, charges and payment methods", "#1f77b4"),
+        label(
+            1,
+            "billing",
+            "Invoices, charges and payment methods",
+            "#1f77b4",
+        ),
         label(2, "refund", "Refund requests", "#ff7f0e"),
         label(3, "technical", "Product faults and errors", "#2ca02c"),
         label(4, "account", "Login, password and profile", "#d62728"),
@@ -614,7 +759,12 @@ fn local_hour_weight(inbox: &Inbox, at_ms: i64) -> f64 {
     HOURLY[local.hour() as usize] * WEEKDAY[local.weekday().num_days_from_monday() as usize]
 }
 
-fn generate_day(world: &World, rng: &mut Rng, day_start: i64, ids: &mut IdCounters) -> Vec<Conversation> {
+fn generate_day(
+    world: &World,
+    rng: &mut Rng,
+    day_start: i64,
+    ids: &mut IdCounters,
+) -> Vec<Conversation> {
     let hourly_total: f64 = HOURLY.iter().sum();
     let weekday_mean: f64 = WEEKDAY.iter().sum::<f64>() / 7.0;
     // Intensity of each (inbox, UTC hour) cell, normalised so that an average day has
@@ -625,7 +775,8 @@ fn generate_day(world: &World, rng: &mut Rng, day_start: i64, ids: &mut IdCounte
         for h in 0..24 {
             let mid = day_start + h * HOUR + 30 * MINUTE;
             cells.push((i, h));
-            weights.push(inbox.share * local_hour_weight(inbox, mid) / (hourly_total * weekday_mean));
+            weights
+                .push(inbox.share * local_hour_weight(inbox, mid) / (hourly_total * weekday_mean));
         }
     }
     let expected = world.config.conversations_per_day as f64 * weights.iter().sum::<f64>();
@@ -637,7 +788,8 @@ fn generate_day(world: &World, rng: &mut Rng, day_start: i64, ids: &mut IdCounte
         })
         .collect();
     arrivals.sort();
-    let contact_pool = (world.config.conversations_per_day as u64 * world.config.days as u64 * 7 / 10).max(10);
+    let contact_pool =
+        (world.config.conversations_per_day as u64 * world.config.days as u64 * 7 / 10).max(10);
     arrivals
         .into_iter()
         .map(|(at, inbox)| {
@@ -687,14 +839,24 @@ impl Draft {
     }
 
     fn event(&mut self, kind: EventKind, start: i64, end: i64, user_id: Option<u32>) {
-        self.events.push(Event { id: 0, kind, start, end, user_id });
+        self.events.push(Event {
+            id: 0,
+            kind,
+            start,
+            end,
+            user_id,
+        });
     }
 
     fn assign(&mut self, world: &World, at: i64, agent: u32) {
         let a = world.agent(agent).expect("agent exists");
         self.event(EventKind::AssigneeChanged, at, at, Some(agent));
         self.teams.push((at, a.team_id));
-        self.say(at, Sender::System, &format!("Assigned to {} by System", a.name));
+        self.say(
+            at,
+            Sender::System,
+            &format!("Assigned to {} by System", a.name),
+        );
     }
 }
 
@@ -706,7 +868,12 @@ fn pick<'a>(rng: &mut Rng, lines: &[&'a str]) -> &'a str {
 /// some are (searching up to a week ahead).
 fn next_on_shift(world: &World, team: u32, at: i64) -> (i64, Vec<u32>) {
     let on_shift = |t: i64| -> Vec<u32> {
-        world.agents.iter().filter(|a| a.team_id == team && a.shift.covers(t)).map(|a| a.id).collect()
+        world
+            .agents
+            .iter()
+            .filter(|a| a.team_id == team && a.shift.covers(t))
+            .map(|a| a.id)
+            .collect()
     };
     let now = on_shift(at);
     if !now.is_empty() {
@@ -721,13 +888,24 @@ fn next_on_shift(world: &World, team: u32, at: i64) -> (i64, Vec<u32>) {
         }
         t += step;
     }
-    (at, world.agents.iter().filter(|a| a.team_id == team).map(|a| a.id).collect())
+    (
+        at,
+        world
+            .agents
+            .iter()
+            .filter(|a| a.team_id == team)
+            .map(|a| a.id)
+            .collect(),
+    )
 }
 
 fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft {
     let chat = inbox.channel.is_chat();
     let topic = &TOPICS[rng.weighted(&TOPICS.iter().map(|t| t.weight).collect::<Vec<_>>())];
-    let mut d = Draft { created_at: created, ..Draft::default() };
+    let mut d = Draft {
+        created_at: created,
+        ..Draft::default()
+    };
     d.language = match inbox.channel {
         Channel::WebChat => ["en", "de"][rng.weighted(&[0.55, 0.45])],
         Channel::Whatsapp => ["en", "hi"][rng.weighted(&[0.7, 0.3])],
@@ -736,7 +914,14 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
     };
     d.priority = ["low", "medium", "high", "urgent"][rng.weighted(&[0.3, 0.5, 0.15, 0.05])];
     if rng.chance(0.85) {
-        d.labels.push(world.labels.iter().find(|l| l.title == topic.label).map(|l| l.id).unwrap_or(1));
+        d.labels.push(
+            world
+                .labels
+                .iter()
+                .find(|l| l.title == topic.label)
+                .map(|l| l.id)
+                .unwrap_or(1),
+        );
     }
     if rng.chance(0.07) {
         d.labels.push(7);
@@ -762,22 +947,41 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
 
     let mut t = created;
     d.say(t, Sender::Contact, pick(rng, topic.openings));
-    d.statuses.push((t, if inbox.has_bot { Status::Pending } else { Status::Open }));
+    d.statuses.push((
+        t,
+        if inbox.has_bot {
+            Status::Pending
+        } else {
+            Status::Open
+        },
+    ));
     if inbox.has_bot {
         t += rng.range(800, 3_000);
-        d.say(t, Sender::Bot, "Hi! I'm the virtual assistant. Let me see if I can help.");
+        d.say(
+            t,
+            Sender::Bot,
+            "Hi! I'm the virtual assistant. Let me see if I can help.",
+        );
         for _ in 0..rng.range(0, 2) {
             t += contact_gap(rng);
             d.say(t, Sender::Contact, pick(rng, topic.follow_ups));
             t += rng.range(800, 3_000);
-            d.say(t, Sender::Bot, "Here is an article that may help: https://help.example/articles");
+            d.say(
+                t,
+                Sender::Bot,
+                "Here is an article that may help: https://help.example/articles",
+            );
         }
         if rng.chance(0.05) {
             // The contact went quiet while talking to the bot: pending until the account's
             // inactivity rule resolves it a day later (neither queued nor bot-resolved).
             t += DAY;
             d.event(EventKind::Resolved, created, t, None);
-            d.say(t, Sender::System, "Conversation was resolved after 24 hours of inactivity");
+            d.say(
+                t,
+                Sender::System,
+                "Conversation was resolved after 24 hours of inactivity",
+            );
             d.statuses.push((t, Status::Resolved));
             return d;
         }
@@ -789,7 +993,11 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
             t += rng.range(5_000, 60_000);
             d.event(EventKind::Resolved, created, t, None);
             d.event(EventKind::BotResolved, created, t, None);
-            d.say(t, Sender::System, "Conversation was marked resolved by the bot");
+            d.say(
+                t,
+                Sender::System,
+                "Conversation was marked resolved by the bot",
+            );
             d.statuses.push((t, Status::Resolved));
             if inbox.csat_survey_enabled && rng.chance(0.2) {
                 survey(&mut d, rng, t, false);
@@ -797,7 +1005,11 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
             return d;
         }
         t += rng.range(2_000, 20_000);
-        d.say(t, Sender::Bot, "Let me connect you with one of my colleagues.");
+        d.say(
+            t,
+            Sender::Bot,
+            "Let me connect you with one of my colleagues.",
+        );
         d.event(EventKind::BotHandoff, created, t, None);
         d.statuses.push((t, Status::Open));
     }
@@ -808,13 +1020,13 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
     let agent = candidates[rng.below(candidates.len() as u64) as usize];
     let load = local_hour_weight(inbox, queued) / (9.2 * 1.18);
     let queue_wait = if chat {
-        rng.log_normal(20_000.0 + 70_000.0 * load, 0.9)
+        rng.log_normal(8_000.0 + 40_000.0 * load, 0.9)
     } else {
         rng.log_normal(20.0 * MINUTE as f64 + 60.0 * MINUTE as f64 * load, 0.8)
     } as i64;
     let assigned = available + queue_wait;
     let reply_delay = if chat {
-        rng.log_normal(18_000.0, 0.7) as i64 + 2_000
+        rng.log_normal(12_000.0, 0.7) as i64 + 2_000
     } else {
         rng.log_normal(25.0 * MINUTE as f64, 0.8) as i64 + MINUTE
     };
@@ -827,30 +1039,51 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
     if queued + patience < first_response {
         let leave = queued + patience;
         if patience > 2 * MINUTE && rng.chance(0.5) {
-            d.say(queued + patience / 2, Sender::Contact, "Hello? Is anyone there?");
+            d.say(
+                queued + patience / 2,
+                Sender::Contact,
+                "Hello? Is anyone there?",
+            );
         }
         if assigned < leave {
             d.assign(world, assigned, agent);
         }
         d.event(EventKind::Resolved, created, leave, None);
-        d.say(leave, Sender::System, "Conversation was marked resolved: the contact left");
+        d.say(
+            leave,
+            Sender::System,
+            "Conversation was marked resolved: the contact left",
+        );
         d.statuses.push((leave, Status::Resolved));
         return d;
     }
     d.assign(world, assigned, agent);
     d.say(first_response, Sender::Agent(agent), pick(rng, AGENT_LINES));
-    d.event(EventKind::FirstResponse, queued, first_response, Some(agent));
+    d.event(
+        EventKind::FirstResponse,
+        queued,
+        first_response,
+        Some(agent),
+    );
     t = first_response;
     let mut current = agent;
     let exchanges = rng.range(1, 4);
-    let transfer_step = if rng.chance(0.13) { Some(rng.range(0, exchanges - 1)) } else { None };
+    let transfer_step = if rng.chance(0.13) {
+        Some(rng.range(0, exchanges - 1))
+    } else {
+        None
+    };
     for step in 0..exchanges {
         t += contact_gap(rng);
         d.say(t, Sender::Contact, pick(rng, topic.follow_ups));
         if transfer_step == Some(step) {
             t += rng.range(10_000, 90_000);
             d.note(t, current, NOTES[2]);
-            let other_team = if rng.chance(0.3) { (topic.team_id % 3) + 1 } else { topic.team_id };
+            let other_team = if rng.chance(0.3) {
+                (topic.team_id % 3) + 1
+            } else {
+                topic.team_id
+            };
             let (at, mut choices) = next_on_shift(world, other_team, t);
             choices.retain(|a| *a != current);
             if let Some(&next) = choices.get(rng.below(choices.len().max(1) as u64) as usize) {
@@ -866,7 +1099,11 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
             d.note(t, current, pick(rng, NOTES));
         }
     }
-    t += if chat { rng.range(30_000, 300_000) } else { rng.range(MINUTE, 6 * HOUR) };
+    t += if chat {
+        rng.range(30_000, 300_000)
+    } else {
+        rng.range(MINUTE, 6 * HOUR)
+    };
     if t > world.end_ms - 2 * DAY && rng.chance(0.15) {
         d.say(t, Sender::System, "Conversation was snoozed");
         d.statuses.push((t, Status::Snoozed));
@@ -896,7 +1133,11 @@ fn simulate(world: &World, rng: &mut Rng, inbox: &Inbox, created: i64) -> Draft 
 }
 
 fn survey(d: &mut Draft, rng: &mut Rng, resolved: i64, slow: bool) {
-    let weights: &[f64] = if slow { &[0.18, 0.17, 0.25, 0.23, 0.17] } else { &[0.04, 0.06, 0.13, 0.32, 0.45] };
+    let weights: &[f64] = if slow {
+        &[0.18, 0.17, 0.25, 0.23, 0.17]
+    } else {
+        &[0.04, 0.06, 0.13, 0.32, 0.45]
+    };
     let rating = rng.weighted(weights) as u8 + 1;
     let at = resolved + rng.log_normal(4.0 * MINUTE as f64, 1.0) as i64 + 5_000;
     let feedback = pick(rng, FEEDBACK[rating as usize - 1]);
@@ -908,13 +1149,22 @@ fn survey(d: &mut Draft, rng: &mut Rng, resolved: i64, slow: bool) {
         private: false,
         content_type: 9,
         content: "Please rate the conversation".into(),
-        csat: Some(Csat { rating, feedback: feedback.into() }),
+        csat: Some(Csat {
+            rating,
+            feedback: feedback.into(),
+        }),
     });
 }
 
 /// Cut the story at the world's end (a conversation still running then stays open, pending
 /// or snoozed, as a live system would show it) and give its records ids.
-fn finish(mut d: Draft, world: &World, inbox: &Inbox, contact_id: u32, ids: &mut IdCounters) -> Conversation {
+fn finish(
+    mut d: Draft,
+    world: &World,
+    inbox: &Inbox,
+    contact_id: u32,
+    ids: &mut IdCounters,
+) -> Conversation {
     let end = world.end_ms;
     d.messages.retain(|m| m.at < end);
     d.events.retain(|e| e.end < end);
@@ -928,14 +1178,18 @@ fn finish(mut d: Draft, world: &World, inbox: &Inbox, contact_id: u32, ids: &mut
         ids.events += 1;
         e.id = EVENT_ID_OFFSET + ids.events;
     }
-    let status = d.statuses.iter().filter(|(t, _)| *t < end).next_back().map(|s| s.1).unwrap_or(Status::Open);
+    let status = d
+        .statuses
+        .iter()
+        .rfind(|(t, _)| *t < end)
+        .map(|s| s.1)
+        .unwrap_or(Status::Open);
     let assignee_id = d
         .events
         .iter()
-        .filter(|e| e.kind == EventKind::AssigneeChanged)
-        .next_back()
+        .rfind(|e| e.kind == EventKind::AssigneeChanged)
         .and_then(|e| e.user_id);
-    let team_id = d.teams.iter().filter(|(t, _)| *t < end).next_back().map(|t| t.1);
+    let team_id = d.teams.iter().rfind(|(t, _)| *t < end).map(|t| t.1);
     let updated_at = d
         .messages
         .iter()
@@ -954,7 +1208,11 @@ fn finish(mut d: Draft, world: &World, inbox: &Inbox, contact_id: u32, ids: &mut
         team_id,
         created_at: d.created_at,
         updated_at,
-        snoozed_until: if status == Status::Snoozed { d.snoozed_until } else { None },
+        snoozed_until: if status == Status::Snoozed {
+            d.snoozed_until
+        } else {
+            None
+        },
         labels: d.labels,
         language: d.language,
         priority: d.priority,
@@ -970,13 +1228,26 @@ mod tests {
     use std::hash::{Hash, Hasher};
 
     fn small(seed: u64) -> World {
-        World::generate(&WorldConfig { seed, days: 7, conversations_per_day: 60, ..WorldConfig::default() })
+        World::generate(&WorldConfig {
+            seed,
+            days: 7,
+            conversations_per_day: 60,
+            ..WorldConfig::default()
+        })
     }
 
     fn fingerprint(w: &World) -> u64 {
         let mut h = DefaultHasher::new();
         for c in &w.conversations {
-            (c.id, c.created_at, c.updated_at, c.status as u8, c.assignee_id, c.team_id).hash(&mut h);
+            (
+                c.id,
+                c.created_at,
+                c.updated_at,
+                c.status as u8,
+                c.assignee_id,
+                c.team_id,
+            )
+                .hash(&mut h);
             for m in &c.messages {
                 (m.id, m.at, m.message_type, &m.content).hash(&mut h);
             }
@@ -992,11 +1263,26 @@ mod tests {
         assert_eq!(fingerprint(&small(7)), fingerprint(&small(7)));
         assert_ne!(fingerprint(&small(7)), fingerprint(&small(8)));
         // Days are independent streams: the first days of a longer world are the same.
-        let long = World::generate(&WorldConfig { seed: 7, days: 9, conversations_per_day: 60, ..WorldConfig::default() });
+        let long = World::generate(&WorldConfig {
+            seed: 7,
+            days: 9,
+            conversations_per_day: 60,
+            ..WorldConfig::default()
+        });
         let short = small(7);
         let first_day_end = short.start_ms + DAY;
-        let a: Vec<i64> = long.conversations.iter().filter(|c| c.created_at < first_day_end).map(|c| c.created_at).collect();
-        let b: Vec<i64> = short.conversations.iter().filter(|c| c.created_at < first_day_end).map(|c| c.created_at).collect();
+        let a: Vec<i64> = long
+            .conversations
+            .iter()
+            .filter(|c| c.created_at < first_day_end)
+            .map(|c| c.created_at)
+            .collect();
+        let b: Vec<i64> = short
+            .conversations
+            .iter()
+            .filter(|c| c.created_at < first_day_end)
+            .map(|c| c.created_at)
+            .collect();
         assert_eq!(a, b);
     }
 
@@ -1007,28 +1293,52 @@ mod tests {
         assert!((3500..=4900).contains(&n), "{n} conversations");
         assert!(w.message_count() > 30_000, "{} messages", w.message_count());
         let truth = w.conversations();
-        let share = |f: &dyn Fn(&CanonicalConversation) -> bool| truth.iter().filter(|c| f(c)).count() as f64 / n as f64;
+        let share = |f: &dyn Fn(&CanonicalConversation) -> bool| {
+            truth.iter().filter(|c| f(c)).count() as f64 / n as f64
+        };
         let abandoned = share(&|c| c.abandoned);
         let bot_resolved = share(&|c| c.bot_resolved);
         let transferred = share(&|c| c.transfers > 0);
         let reopened = share(&|c| c.reopen_count > 0);
         let csat = share(&|c| c.csat_score.is_some());
         assert!((0.02..0.25).contains(&abandoned), "abandoned {abandoned}");
-        assert!((0.1..0.35).contains(&bot_resolved), "bot resolved {bot_resolved}");
-        assert!((0.03..0.2).contains(&transferred), "transferred {transferred}");
+        assert!(
+            (0.1..0.35).contains(&bot_resolved),
+            "bot resolved {bot_resolved}"
+        );
+        assert!(
+            (0.03..0.2).contains(&transferred),
+            "transferred {transferred}"
+        );
         assert!((0.01..0.1).contains(&reopened), "reopened {reopened}");
         assert!((0.1..0.5).contains(&csat), "csat {csat}");
         for status in ["open", "pending", "resolved", "abandoned"] {
             assert!(truth.iter().any(|c| c.status == status), "no {status}");
         }
         // Weekends are quieter than weekdays (day 0 is a Monday).
-        let per_day = |d: i64| w.conversations.iter().filter(|c| (c.created_at - w.start_ms) / DAY == d).count();
-        assert!(per_day(5) * 2 < per_day(0), "sat {} mon {}", per_day(5), per_day(0));
+        let per_day = |d: i64| {
+            w.conversations
+                .iter()
+                .filter(|c| (c.created_at - w.start_ms) / DAY == d)
+                .count()
+        };
+        assert!(
+            per_day(5) * 2 < per_day(0),
+            "sat {} mon {}",
+            per_day(5),
+            per_day(0)
+        );
         // Late morning is busier than the small hours in Berlin's web chat.
         let berlin_hour = |h: u32| {
             w.conversations
                 .iter()
-                .filter(|c| c.inbox_id == 1 && utc(c.created_at).with_timezone(&chrono_tz::Europe::Berlin).hour() == h)
+                .filter(|c| {
+                    c.inbox_id == 1
+                        && utc(c.created_at)
+                            .with_timezone(&chrono_tz::Europe::Berlin)
+                            .hour()
+                            == h
+                })
                 .count()
         };
         assert!(berlin_hour(11) > 5 * berlin_hour(3).max(1));
@@ -1036,7 +1346,10 @@ mod tests {
 
     #[test]
     fn records_are_consistent_and_inside_the_world() {
-        let w = World::generate(&WorldConfig { days: 10, ..WorldConfig::default() });
+        let w = World::generate(&WorldConfig {
+            days: 10,
+            ..WorldConfig::default()
+        });
         let mut last_id = 0;
         for c in &w.conversations {
             assert!(c.id > last_id);
@@ -1044,7 +1357,13 @@ mod tests {
             assert_ne!(c.id, c.display_id);
             assert!(c.created_at >= w.start_ms && c.created_at < w.end_ms);
             assert!(c.updated_at >= c.created_at && c.updated_at < w.end_ms);
-            let max = c.messages.iter().map(|m| m.at).chain(c.events.iter().map(|e| e.end)).max().unwrap();
+            let max = c
+                .messages
+                .iter()
+                .map(|m| m.at)
+                .chain(c.events.iter().map(|e| e.end))
+                .max()
+                .unwrap();
             assert_eq!(c.updated_at, max);
             assert_eq!(c.messages[0].at, c.created_at);
             assert_eq!(c.messages[0].sender, Sender::Contact);
@@ -1056,7 +1375,11 @@ mod tests {
                 .filter(|m| matches!(m.sender, Sender::Agent(_)) && !m.private)
                 .map(|m| m.at)
                 .min();
-            assert_eq!(t.first_response_at, first_agent_msg, "conversation {}", c.id);
+            assert_eq!(
+                t.first_response_at, first_agent_msg,
+                "conversation {}",
+                c.id
+            );
             if let Some(fr) = t.first_response_at {
                 assert!(t.assigned_at.unwrap() <= fr);
                 assert!(t.queued_at.unwrap() <= t.assigned_at.unwrap());
@@ -1064,7 +1387,11 @@ mod tests {
             if t.status == "resolved" {
                 assert!(t.resolved_at.unwrap() >= t.created_at);
                 // Resolved without a human reply: abandoned, or closed during the bot phase.
-                assert!(t.abandoned || t.first_response_at.is_some() || (t.bot_handled && t.queued_at.is_none()));
+                assert!(
+                    t.abandoned
+                        || t.first_response_at.is_some()
+                        || (t.bot_handled && t.queued_at.is_none())
+                );
             }
             if t.bot_resolved {
                 assert!(t.queued_at.is_none() && t.first_response_at.is_none());
@@ -1075,10 +1402,43 @@ mod tests {
 
     #[test]
     fn late_conversations_stay_open_at_the_end() {
-        let w = World::generate(&WorldConfig { days: 3, ..WorldConfig::default() });
-        let last_hour: Vec<_> = w.conversations.iter().filter(|c| c.created_at > w.end_ms - HOUR).collect();
+        let w = World::generate(&WorldConfig {
+            days: 3,
+            ..WorldConfig::default()
+        });
+        let last_hour: Vec<_> = w
+            .conversations
+            .iter()
+            .filter(|c| c.created_at > w.end_ms - HOUR)
+            .collect();
         assert!(!last_hour.is_empty());
         assert!(last_hour.iter().any(|c| c.status != Status::Resolved));
-        assert!(w.conversations.iter().all(|c| c.messages.iter().all(|m| m.at < w.end_ms)));
+        assert!(w
+            .conversations
+            .iter()
+            .all(|c| c.messages.iter().all(|m| m.at < w.end_ms)));
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_the_counts() {
+        let w = World::generate(&WorldConfig::default());
+        let s = world_summary(&w);
+        println!("{s}");
+        let t = crate::truth::truth(&w, chrono_tz::Europe::Berlin, 60.0);
+        println!("{}", serde_json::to_string_pretty(&t.overall).unwrap());
+        for (k, v) in &t.by_inbox {
+            println!(
+                "{k}: vol {} fr median {:?} abandon {:?} sla {:?}",
+                v.volume, v.first_response_seconds.median, v.abandonment_rate, v.sla_share
+            );
+        }
+        assert!(s.contains(&format!("{} conversations", w.conversations.len())));
+        assert!(s.contains(&format!("{} messages", w.message_count())));
+        assert!(s.contains("12 agents, 4 inboxes"));
     }
 }

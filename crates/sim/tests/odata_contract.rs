@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
-use switchboard_sim::odata::{format_datetime, parse_datetime};
-use switchboard_sim::{serve, FaultPlan, RunningSim, ServeOptions, World, WorldConfig, DEMO_AGENT_KEY, DEMO_API_KEY};
 use std::io::{Read, Write};
+use switchboard_sim::odata::{format_datetime, parse_datetime};
+use switchboard_sim::{
+    serve, FaultPlan, RunningSim, ServeOptions, World, WorldConfig, DEMO_AGENT_KEY, DEMO_API_KEY,
+};
 
 struct Resp {
     status: u16,
@@ -20,7 +22,10 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     fn rows(&self) -> Vec<Value> {
-        self.json()["value"].as_array().expect("value array").clone()
+        self.json()["value"]
+            .as_array()
+            .expect("value array")
+            .clone()
     }
 }
 
@@ -45,21 +50,35 @@ async fn request(sim: &RunningSim, method: &str, target: &str, headers: &[(&str,
     })
     .await
     .expect("request task");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: HashMap<String, String> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    if headers.get("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
         let mut out = Vec::new();
         let mut rest = &body[..];
         loop {
             let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16).unwrap();
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
+                .unwrap();
             if size == 0 {
                 break;
             }
@@ -68,7 +87,11 @@ async fn request(sim: &RunningSim, method: &str, target: &str, headers: &[(&str,
         }
         body = out;
     }
-    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 /// GET `<odata_url><path>` with the admin key appended.
@@ -79,19 +102,34 @@ async fn get(sim: &RunningSim, path: &str) -> Resp {
 }
 
 fn small_world() -> Arc<World> {
-    Arc::new(World::generate(&WorldConfig { seed: 11, days: 6, conversations_per_day: 120, ..WorldConfig::default() }))
+    Arc::new(World::generate(&WorldConfig {
+        seed: 11,
+        days: 6,
+        conversations_per_day: 120,
+        ..WorldConfig::default()
+    }))
 }
 
 async fn start(world: &Arc<World>, faults: &str) -> RunningSim {
-    serve(world.clone(), ServeOptions { faults: FaultPlan::parse(faults).unwrap(), ..ServeOptions::default() })
-        .await
-        .expect("serve")
+    serve(
+        world.clone(),
+        ServeOptions {
+            faults: FaultPlan::parse(faults).unwrap(),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .expect("serve")
 }
 
 async fn fetch_all(sim: &RunningSim, collection: &str, extra: &str, top: usize) -> Vec<Value> {
     let mut all = Vec::new();
     loop {
-        let r = get(sim, &format!("{collection}?$top={top}&$skip={}{extra}", all.len())).await;
+        let r = get(
+            sim,
+            &format!("{collection}?$top={top}&$skip={}{extra}", all.len()),
+        )
+        .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let rows = r.rows();
         let n = rows.len();
@@ -106,7 +144,10 @@ async fn fetch_all(sim: &RunningSim, collection: &str, extra: &str, top: usize) 
 async fn paging_covers_every_collection_exactly() {
     let world = small_world();
     let sim = start(&world, "").await;
-    assert_eq!(sim.odata_url, format!("http://127.0.0.1:{}/v1.1/odata/", sim.addr.port()));
+    assert_eq!(
+        sim.odata_url,
+        format!("http://127.0.0.1:{}/v1.1/odata/", sim.addr.port())
+    );
     let expected = [
         ("Conversation", world.conversations.len()),
         ("Message", world.message_count()),
@@ -119,7 +160,10 @@ async fn paging_covers_every_collection_exactly() {
         let rows = fetch_all(&sim, collection, "&$orderby=id asc", 1000).await;
         assert_eq!(rows.len(), count, "{collection}");
         let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{collection} ids ascending and unique");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{collection} ids ascending and unique"
+        );
     }
     // Keyset-style paging by updated_at, as an incremental sync does.
     let since = format_datetime(world.start_ms + 2 * 86_400_000);
@@ -134,7 +178,12 @@ async fn paging_covers_every_collection_exactly() {
     assert_eq!(rows.len(), expected);
     let keys: Vec<(i64, i64)> = rows
         .iter()
-        .map(|r| (parse_datetime(r["updated_at"].as_str().unwrap()).unwrap(), r["id"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                parse_datetime(r["updated_at"].as_str().unwrap()).unwrap(),
+                r["id"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]));
     sim.shutdown().await;
@@ -147,18 +196,34 @@ async fn select_orderby_and_filter() {
 
     let r = get(&sim, "Conversation?$select=status,id&$top=2&$skip=0").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["@odata.context"], format!("{}$metadata#Conversation", sim.odata_url));
+    assert_eq!(
+        r.json()["@odata.context"],
+        format!("{}$metadata#Conversation", sim.odata_url)
+    );
     for row in r.rows() {
         let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 2);
         assert!(row["id"].is_i64() && row["status"].is_i64());
     }
 
-    let r = get(&sim, "Conversation?$orderby=created_at desc&$top=50&$skip=0&$select=id,created_at").await;
-    let times: Vec<String> = r.rows().iter().map(|r| r["created_at"].as_str().unwrap().to_string()).collect();
+    let r = get(
+        &sim,
+        "Conversation?$orderby=created_at desc&$top=50&$skip=0&$select=id,created_at",
+    )
+    .await;
+    let times: Vec<String> = r
+        .rows()
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(times.len(), 50);
     assert!(times.windows(2).all(|w| w[0] >= w[1]));
-    let newest = world.conversations.iter().map(|c| c.created_at).max().unwrap();
+    let newest = world
+        .conversations
+        .iter()
+        .map(|c| c.created_at)
+        .max()
+        .unwrap();
     assert_eq!(times[0], format_datetime(newest));
 
     // Dates (quoted with Z, quoted without, unquoted), numbers, and/or, parentheses.
@@ -167,7 +232,9 @@ async fn select_orderby_and_filter() {
     let expected = world
         .conversations
         .iter()
-        .filter(|c| c.created_at >= from && c.created_at < to && (c.status as u8 == 1 || c.inbox_id == 2))
+        .filter(|c| {
+            c.created_at >= from && c.created_at < to && (c.status as u8 == 1 || c.inbox_id == 2)
+        })
         .count();
     assert!(expected > 20);
     let from_s = format_datetime(from);
@@ -186,18 +253,35 @@ async fn select_orderby_and_filter() {
         .flat_map(|c| &c.events)
         .filter(|e| e.kind.name() == "first_response" && e.value() > 120.0)
         .count();
-    let rows = fetch_all(&sim, "ReportingEvent", "&$filter=name eq 'first_response' and value gt 120", 10_000).await;
+    let rows = fetch_all(
+        &sim,
+        "ReportingEvent",
+        "&$filter=name eq 'first_response' and value gt 120",
+        10_000,
+    )
+    .await;
     assert_eq!(rows.len(), long_first_responses);
-    let unassigned = world.conversations.iter().filter(|c| c.assignee_id.is_none()).count();
+    let unassigned = world
+        .conversations
+        .iter()
+        .filter(|c| c.assignee_id.is_none())
+        .count();
     let rows = fetch_all(&sim, "Conversation", "&$filter=assignee_id eq null", 10_000).await;
     assert_eq!(rows.len(), unassigned);
 
     // Single entity.
     let c = &world.conversations[3];
-    let r = get(&sim, &format!("Conversation({})?$select=id,display_id,inbox_id", c.id)).await;
+    let r = get(
+        &sim,
+        &format!("Conversation({})?$select=id,display_id,inbox_id", c.id),
+    )
+    .await;
     assert_eq!(r.status, 200);
     let j = r.json();
-    assert_eq!(j["@odata.context"], format!("{}$metadata#Conversation/$entity", sim.odata_url));
+    assert_eq!(
+        j["@odata.context"],
+        format!("{}$metadata#Conversation/$entity", sim.odata_url)
+    );
     assert_eq!(j["display_id"], c.display_id);
     assert_eq!(get(&sim, "Conversation(1)").await.status, 404);
     sim.shutdown().await;
@@ -209,7 +293,9 @@ async fn json_columns_are_strings_and_records_follow_the_contract() {
     let sim = start(&world, "").await;
     let conversations = fetch_all(&sim, "Conversation", "", 10_000).await;
     for row in &conversations {
-        let attrs = row["custom_attributes"].as_str().expect("custom_attributes is a string");
+        let attrs = row["custom_attributes"]
+            .as_str()
+            .expect("custom_attributes is a string");
         let attrs: Value = serde_json::from_str(attrs).unwrap();
         assert!(attrs["labels"].is_array() && attrs["priority"].is_string());
         assert!(row["additional_attributes"].is_string());
@@ -217,13 +303,25 @@ async fn json_columns_are_strings_and_records_follow_the_contract() {
         assert!(row["created_at"].as_str().unwrap().ends_with('Z'));
     }
     let users = fetch_all(&sim, "User", "", 100).await;
-    let attrs: Value = serde_json::from_str(users[0]["custom_attributes"].as_str().unwrap()).unwrap();
+    let attrs: Value =
+        serde_json::from_str(users[0]["custom_attributes"].as_str().unwrap()).unwrap();
     assert_eq!(attrs["role"], "agent");
     assert!(attrs["team_ids"].as_array().unwrap()[0].is_i64());
     assert!(users[0]["tokens"].is_string() && users[0]["ui_settings"].is_string());
     let inboxes = fetch_all(&sim, "Inbox", "", 100).await;
-    let kinds: Vec<&str> = inboxes.iter().map(|i| i["channel_type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["Channel::WebWidget", "Channel::Whatsapp", "Channel::Email", "Channel::Api"]);
+    let kinds: Vec<&str> = inboxes
+        .iter()
+        .map(|i| i["channel_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Channel::WebWidget",
+            "Channel::Whatsapp",
+            "Channel::Email",
+            "Channel::Api"
+        ]
+    );
     assert_eq!(inboxes[1]["timezone"], "Asia/Kolkata");
 
     // Rebuild the canonical conversations from the served records with the contract's
@@ -233,47 +331,88 @@ async fn json_columns_are_strings_and_records_follow_the_contract() {
     let time = |v: &Value| v.as_str().map(|s| parse_datetime(s).unwrap());
     let mut by_conv: BTreeMap<i64, (Vec<&Value>, Vec<&Value>)> = BTreeMap::new();
     for m in &messages {
-        by_conv.entry(m["conversation_id"].as_i64().unwrap()).or_default().0.push(m);
+        by_conv
+            .entry(m["conversation_id"].as_i64().unwrap())
+            .or_default()
+            .0
+            .push(m);
     }
     for e in &events {
-        by_conv.entry(e["conversation_id"].as_i64().unwrap()).or_default().1.push(e);
+        by_conv
+            .entry(e["conversation_id"].as_i64().unwrap())
+            .or_default()
+            .1
+            .push(e);
     }
-    let truth: HashMap<String, _> = world.conversations().into_iter().map(|c| (c.id.clone(), c)).collect();
+    let truth: HashMap<String, _> = world
+        .conversations()
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
     let mut csat_seen = 0;
     for row in &conversations {
         let id = row["id"].as_i64().unwrap();
         let (msgs, evs) = by_conv.get(&id).cloned().unwrap_or_default();
-        let ends = |name: &str| -> Vec<i64> { evs.iter().filter(|e| e["name"] == name).map(|e| time(&e["event_end_time"]).unwrap()).collect() };
+        let ends = |name: &str| -> Vec<i64> {
+            evs.iter()
+                .filter(|e| e["name"] == name)
+                .map(|e| time(&e["event_end_time"]).unwrap())
+                .collect()
+        };
         let bot_handled = msgs.iter().any(|m| m["sender_type"] == "AgentBot")
             || !ends("conversation_bot_handoff").is_empty()
             || !ends("conversation_bot_resolved").is_empty();
         let created = time(&row["created_at"]).unwrap();
-        let queued = ends("conversation_bot_handoff").first().copied().or((!bot_handled).then_some(created));
+        let queued = ends("conversation_bot_handoff")
+            .first()
+            .copied()
+            .or((!bot_handled).then_some(created));
         let first_response = ends("first_response").first().copied();
         let status = row["status"].as_i64().unwrap();
-        let resolved_at = if status == 1 { ends("conversation_resolved").into_iter().max() } else { None };
+        let resolved_at = if status == 1 {
+            ends("conversation_resolved").into_iter().max()
+        } else {
+            None
+        };
         let abandoned = queued.is_some() && first_response.is_none() && status == 1;
         let csat = msgs
             .iter()
             .filter(|m| m["content_type"] == 9)
             .map(|m| {
-                let a: Value = serde_json::from_str(m["content_attributes"].as_str().unwrap()).unwrap();
-                a["submitted_values"]["csat_survey_response"]["rating"].as_f64().unwrap()
+                let a: Value =
+                    serde_json::from_str(m["content_attributes"].as_str().unwrap()).unwrap();
+                a["submitted_values"]["csat_survey_response"]["rating"]
+                    .as_f64()
+                    .unwrap()
             })
             .next_back();
         let t = &truth[&id.to_string()];
         assert_eq!(t.queued_at, queued, "{id}");
-        assert_eq!(t.assigned_at, ends("assignee_changed").into_iter().min(), "{id}");
+        assert_eq!(
+            t.assigned_at,
+            ends("assignee_changed").into_iter().min(),
+            "{id}"
+        );
         assert_eq!(t.first_response_at, first_response, "{id}");
         assert_eq!(t.resolved_at, resolved_at, "{id}");
         assert_eq!(t.abandoned, abandoned, "{id}");
-        assert_eq!(t.transfers, (ends("assignee_changed").len() as i64 - 1).max(0));
+        assert_eq!(
+            t.transfers,
+            (ends("assignee_changed").len() as i64 - 1).max(0)
+        );
         assert_eq!(t.reopen_count, ends("conversation_opened").len() as i64);
         assert_eq!(t.csat_score, csat);
-        assert_eq!(t.agent_id, row["assignee_id"].as_i64().map(|a| a.to_string()));
+        assert_eq!(
+            t.agent_id,
+            row["assignee_id"].as_i64().map(|a| a.to_string())
+        );
         csat_seen += csat.is_some() as usize;
         // updated_at is the latest of the conversation's message and event times.
-        let latest = msgs.iter().map(|m| time(&m["created_at"]).unwrap()).chain(evs.iter().map(|e| time(&e["event_end_time"]).unwrap())).max();
+        let latest = msgs
+            .iter()
+            .map(|m| time(&m["created_at"]).unwrap())
+            .chain(evs.iter().map(|e| time(&e["event_end_time"]).unwrap()))
+            .max();
         assert_eq!(time(&row["updated_at"]), latest);
     }
     assert!(csat_seen > 10);
@@ -287,47 +426,112 @@ async fn errors_auth_and_methods() {
     let r = get(&sim, "Conversation?$skip=0").await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["code"], "BadRequest");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("$top"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("$top"));
     assert_eq!(get(&sim, "Conversation?$top=1").await.status, 400);
     let r = get(&sim, "Conversation?$top=10001&$skip=0").await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("10000"));
-    assert_eq!(get(&sim, "Conversation?$top=10000&$skip=0").await.status, 200);
+    assert_eq!(
+        get(&sim, "Conversation?$top=10000&$skip=0").await.status,
+        200
+    );
     // Percent-encoded `$` works too.
     assert_eq!(get(&sim, "Label?%24top=1&%24skip=0").await.rows().len(), 1);
 
-    let r = request(&sim, "GET", "/v1.1/odata/Conversation?$top=1&$skip=0&apikey=wrong", &[]).await;
+    let r = request(
+        &sim,
+        "GET",
+        "/v1.1/odata/Conversation?$top=1&$skip=0&apikey=wrong",
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"]["code"], "Unauthorized");
     let r = request(&sim, "GET", "/v1.1/odata/Conversation?$top=1&$skip=0", &[]).await;
     assert_eq!(r.status, 401);
-    let r = request(&sim, "GET", &format!("/v1.1/odata/Conversation?$top=1&$skip=0&apikey={DEMO_AGENT_KEY}"), &[]).await;
+    let r = request(
+        &sim,
+        "GET",
+        &format!("/v1.1/odata/Conversation?$top=1&$skip=0&apikey={DEMO_AGENT_KEY}"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 401);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("not an administrator"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not an administrator"));
     let bearer = format!("Bearer {DEMO_API_KEY}");
-    let r = request(&sim, "GET", "/v1.1/odata/Conversation?$top=1&$skip=0", &[("Authorization", &bearer)]).await;
+    let r = request(
+        &sim,
+        "GET",
+        "/v1.1/odata/Conversation?$top=1&$skip=0",
+        &[("Authorization", &bearer)],
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.rows().len(), 1);
 
-    let r = request(&sim, "POST", &format!("/v1.1/odata/Conversation?apikey={DEMO_API_KEY}"), &[]).await;
+    let r = request(
+        &sim,
+        "POST",
+        &format!("/v1.1/odata/Conversation?apikey={DEMO_API_KEY}"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.json()["error"]["code"], "MethodNotAllowed");
-    assert_eq!(request(&sim, "DELETE", "/v1.1/odata/Conversation(4001)", &[]).await.status, 405);
+    assert_eq!(
+        request(&sim, "DELETE", "/v1.1/odata/Conversation(4001)", &[])
+            .await
+            .status,
+        405
+    );
 
-    let r = request(&sim, "GET", &format!("/v9.9/odata/Conversation?$top=1&$skip=0&apikey={DEMO_API_KEY}"), &[]).await;
+    let r = request(
+        &sim,
+        "GET",
+        &format!("/v9.9/odata/Conversation?$top=1&$skip=0&apikey={DEMO_API_KEY}"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 404);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("v1.1"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("v1.1"));
     assert_eq!(get(&sim, "Nope?$top=1&$skip=0").await.status, 404);
 
     let r = get(&sim, "").await;
     assert_eq!(r.status, 200);
-    let names: Vec<String> = r.rows().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["Message", "Conversation", "Inbox", "Label", "User", "ReportingEvent"]);
+    let names: Vec<String> = r
+        .rows()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Message",
+            "Conversation",
+            "Inbox",
+            "Label",
+            "User",
+            "ReportingEvent"
+        ]
+    );
     let r = get(&sim, "$metadata").await;
     assert_eq!(r.status, 200);
     assert!(r.headers["content-type"].contains("xml"));
-    assert!(r.body.contains("<EntitySet Name=\"ReportingEvent\" EntityType=\"LiveAgent.ReportingEvent\"/>"));
-    assert!(r.body.contains("<Property Name=\"created_at\" Type=\"Edm.DateTimeOffset\"/>"));
+    assert!(r
+        .body
+        .contains("<EntitySet Name=\"ReportingEvent\" EntityType=\"LiveAgent.ReportingEvent\"/>"));
+    assert!(r
+        .body
+        .contains("<Property Name=\"created_at\" Type=\"Edm.DateTimeOffset\"/>"));
     assert!(sim.request_count() >= 15);
     sim.shutdown().await;
 }
@@ -347,33 +551,44 @@ async fn faults_fire_as_specified() {
     }
     assert_eq!(statuses, [200, 200, 429, 200, 200, 429]);
     // $metadata and the service document are never faulted (and do not count).
-    sim.faults.set(FaultPlan::parse("rate-limit:every=1").unwrap());
+    sim.faults
+        .set(FaultPlan::parse("rate-limit:every=1").unwrap());
     assert_eq!(get(&sim, "$metadata").await.status, 200);
     assert_eq!(get(&sim, "").await.status, 200);
     assert_eq!(get(&sim, "Label?$top=1&$skip=0").await.status, 429);
 
-    sim.faults.set(FaultPlan::parse("malformed:Message@2000").unwrap());
+    sim.faults
+        .set(FaultPlan::parse("malformed:Message@2000").unwrap());
     let ok = get(&sim, "Message?$top=1000&$skip=1000").await;
     assert_eq!(ok.rows().len(), 1000);
     let bad = get(&sim, "Message?$top=1000&$skip=2000").await;
     assert_eq!(bad.status, 200);
     assert!(serde_json::from_str::<Value>(&bad.body).is_err());
     assert!(bad.body.starts_with("{\"@odata.context\""));
-    assert_eq!(get(&sim, "Conversation?$top=10&$skip=2000").await.status, 200);
+    assert_eq!(
+        get(&sim, "Conversation?$top=10&$skip=2000").await.status,
+        200
+    );
 
-    sim.faults.set(FaultPlan::parse("unauthorized:ReportingEvent@500").unwrap());
-    assert_eq!(get(&sim, "ReportingEvent?$top=500&$skip=0").await.status, 200);
+    sim.faults
+        .set(FaultPlan::parse("unauthorized:ReportingEvent@500").unwrap());
+    assert_eq!(
+        get(&sim, "ReportingEvent?$top=500&$skip=0").await.status,
+        200
+    );
     let r = get(&sim, "ReportingEvent?$top=500&$skip=500").await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"]["code"], "Unauthorized");
 
-    sim.faults.set(FaultPlan::parse("server-error:every=3,status=503,burst=2").unwrap());
+    sim.faults
+        .set(FaultPlan::parse("server-error:every=3,status=503,burst=2").unwrap());
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(get(&sim, "Label?$top=1&$skip=0").await.status);
     }
     assert_eq!(statuses, [200, 200, 503, 503, 200, 503]);
-    sim.faults.set(FaultPlan::parse("server-error:every=3").unwrap());
+    sim.faults
+        .set(FaultPlan::parse("server-error:every=3").unwrap());
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(get(&sim, "Label?$top=1&$skip=0").await.status);

@@ -23,12 +23,27 @@ pub fn service(world: Arc<World>) -> Service {
     Service {
         namespace: "LiveAgent",
         sets: vec![
-            IndexedSet::new(Box::new(MessageSet { world: world.clone(), rows: messages })),
-            IndexedSet::new(Box::new(ConversationSet { world: world.clone(), rows: conversations })),
-            IndexedSet::new(Box::new(InboxSet { world: world.clone() })),
-            IndexedSet::new(Box::new(LabelSet { world: world.clone() })),
-            IndexedSet::new(Box::new(UserSet { world: world.clone() })),
-            IndexedSet::new(Box::new(EventSet { world, rows: events })),
+            IndexedSet::new(Box::new(MessageSet {
+                world: world.clone(),
+                rows: messages,
+            })),
+            IndexedSet::new(Box::new(ConversationSet {
+                world: world.clone(),
+                rows: conversations,
+            })),
+            IndexedSet::new(Box::new(InboxSet {
+                world: world.clone(),
+            })),
+            IndexedSet::new(Box::new(LabelSet {
+                world: world.clone(),
+            })),
+            IndexedSet::new(Box::new(UserSet {
+                world: world.clone(),
+            })),
+            IndexedSet::new(Box::new(EventSet {
+                world,
+                rows: events,
+            })),
         ],
     }
 }
@@ -187,7 +202,9 @@ impl EntitySet for ConversationSet {
     }
     fn value(&self, row: usize, f: &str) -> Value<'_> {
         let c = self.get(row);
-        let last = |pred: &dyn Fn(&Message) -> bool| c.messages.iter().filter(|m| pred(m)).map(|m| m.at).max();
+        let last = |pred: &dyn Fn(&Message) -> bool| {
+            c.messages.iter().filter(|m| pred(m)).map(|m| m.at).max()
+        };
         match f {
             "id" => Value::Int(c.id as i64),
             "account_id" => Value::Int(ACCOUNT_ID as i64),
@@ -345,7 +362,10 @@ impl EntitySet for InboxSet {
             "created_at" | "updated_at" => Value::Time(self.world.setup_ms()),
             "channel_type" => Value::text(i.channel.channel_type()),
             "enable_auto_assignment" | "enable_email_collect" => Value::Bool(true),
-            "greeting_enabled" | "working_hours_enabled" | "out_of_office_message" | "enable_auto_reassignment"
+            "greeting_enabled"
+            | "working_hours_enabled"
+            | "out_of_office_message"
+            | "enable_auto_reassignment"
             | "conversation_show_all" => Value::Bool(false),
             "greeting_message" => Value::Null,
             "timezone" => Value::text(i.timezone.name()),
@@ -461,20 +481,27 @@ impl EntitySet for UserSet {
             "provider" => Value::text("email"),
             "uid" | "email" => Value::text(&a.email),
             // Credential columns exist in v1.1; the simulator never fills them.
-            "encrypted_password" | "reset_password_token" | "confirmation_token" | "unconfirmed_email" => Value::Null,
+            "encrypted_password"
+            | "reset_password_token"
+            | "confirmation_token"
+            | "unconfirmed_email" => Value::Null,
             "reset_password_send_at" | "remember_created_at" => Value::Null,
             "sign_in_count" => Value::Int(20 + a.id as i64 * 3),
             "current_sign_in_ip" | "last_sign_in_ip" => Value::text("127.0.0.1"),
-            "confirmed_at" | "confirmation_sent_at" | "created_at" | "updated_at" | "current_sign_in_at"
+            "confirmed_at"
+            | "confirmation_sent_at"
+            | "created_at"
+            | "updated_at"
+            | "current_sign_in_at"
             | "last_sign_in_at" => Value::Time(setup),
             "name" => Value::text(&a.name),
             "display_name" => Value::owned(a.name.split(' ').next().unwrap_or(&a.name).to_string()),
             "tokens" | "ui_settings" => Value::text("{}"),
             "pubsub_token" => Value::owned(format!("demo-pubsub-{}", a.id)),
             "availability" => Value::Int(a.availability as i64),
-            "custom_attributes" => {
-                Value::owned(serde_json::json!({"team_ids": [a.team_id], "role": "agent"}).to_string())
-            }
+            "custom_attributes" => Value::owned(
+                serde_json::json!({"team_ids": [a.team_id], "role": "agent"}).to_string(),
+            ),
             "cognigy_user_id" => Value::owned(fake_uuid(3, a.id as u64)),
             _ => Value::Null,
         }
