@@ -60,8 +60,18 @@ impl FrameSource for MemorySource {
                 });
             }
         }
+        if req.columns.is_empty() {
+            // As in the cache: no column choice reads every column.
+            return lf.collect().map_err(|e| EngineError::Source { message: e.to_string() });
+        }
         let cols: Vec<Expr> = req.columns.iter().map(|c| col(c.as_str())).collect();
         lf.select(cols).collect().map_err(|e| EngineError::Source { message: e.to_string() })
+    }
+}
+
+impl FrameSource for switchboard_cache::Cache {
+    fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError> {
+        self.read_frame(req).map_err(|e| EngineError::Source { message: e.to_string() })
     }
 }
 

@@ -679,3 +679,63 @@ fn min_and_max_of_a_time_are_local_times() {
     assert_eq!(datetimes(&out, "Last"), vec![wall(2026, 3, 7, 17, 0)]);
     assert_eq!(out.columns[0].format, ValueFormat::DateTime);
 }
+
+/// The same report through the real cache: requests it answers, dtypes it returns.
+#[test]
+fn runs_on_the_sqlite_cache() {
+    use switchboard_cache::{Cache, CanonicalRows, SqlValue};
+    use switchboard_model::canonical::{AGENTS, CONVERSATIONS};
+    let cache = Cache::open_in_memory().unwrap();
+    let row = |table: &switchboard_model::canonical::Table, values: &[(&str, SqlValue)]| -> Vec<SqlValue> {
+        table.columns[1..]
+            .iter()
+            .map(|c| values.iter().find(|(n, _)| *n == c.name).map(|(_, v)| v.clone()).unwrap_or(SqlValue::Null))
+            .collect()
+    };
+    let text = |s: &str| SqlValue::Text(s.into());
+    let conversations: Vec<Vec<SqlValue>> = base_rows()
+        .iter()
+        .map(|r| {
+            let created = ms(r.created);
+            let mut v = vec![
+                ("id", text(r.id)),
+                ("status", text(r.status)),
+                ("created_at", SqlValue::Integer(created)),
+                ("queued_at", SqlValue::Integer(created)),
+                ("abandoned", SqlValue::Integer(r.abandoned as i64)),
+                ("transfers", SqlValue::Integer(r.transfers)),
+            ];
+            if let Some(a) = r.agent {
+                v.push(("agent_id", text(a)));
+            }
+            if let Some(c) = r.channel {
+                v.push(("channel", text(c)));
+            }
+            if let Some(s) = r.first_response {
+                v.push(("first_response_at", SqlValue::Integer(created + s * 1000)));
+            }
+            row(&CONVERSATIONS, &v)
+        })
+        .collect();
+    let agents: Vec<Vec<SqlValue>> =
+        [("a1", "Ann"), ("a2", "Bob"), ("a3", "Cleo")].iter().map(|(id, n)| row(&AGENTS, &[("id", text(id)), ("name", text(n))])).collect();
+    cache
+        .upsert_canonical(
+            "s1",
+            &[CanonicalRows { table: "conversations", rows: conversations }, CanonicalRows { table: "agents", rows: agents }],
+        )
+        .unwrap();
+
+    let mut s = spec(vec![count(), measure(Aggregation::Median, Some("first_response_seconds"), "Median FRT")]);
+    s.period = Period::LastDays(7);
+    s.timezone = "Europe/Berlin".into();
+    s.group_by = vec![group("agent_name", None)];
+    s.filters = vec![filter("channel", FilterOp::Ne, json!("email"))];
+    let out = run(&s, &cache, now()).unwrap();
+    assert_eq!(
+        texts(&out, "Agent"),
+        vec![Some("Ann".into()), Some("Bob".into()), Some("Cleo".into()), Some("a9".into()), None]
+    );
+    assert_eq!(f64s(&out, "Conversations"), vec![Some(3.0), Some(1.0), Some(1.0), Some(1.0), Some(1.0)]);
+    assert_eq!(f64s(&out, "Median FRT"), vec![Some(60.0), Some(45.0), None, Some(120.0), Some(15.0)]);
+}
