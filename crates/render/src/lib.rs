@@ -33,7 +33,7 @@ use switchboard_model::ipc::ResultColumn;
 use switchboard_model::spec::ChartSpec;
 
 pub use csv_file::{write_csv, CsvOptions};
-pub use xlsx::{write_xlsx, ExportMeta};
+pub use xlsx::{write_xlsx, write_xlsx_with_chart, ExportMeta};
 
 /// A report result with what is needed to present it.
 #[derive(Debug, Clone, Copy)]

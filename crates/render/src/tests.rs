@@ -297,3 +297,20 @@ fn xlsx_datetimes_and_odd_titles() {
     assert_eq!(sheet.get_value((4, 1)), Some(&Data::Bool(true)));
 }
 
+
+#[test]
+fn xlsx_can_carry_the_chart_as_a_picture() {
+    let f = by_day_and_channel();
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with.xlsx");
+    write_xlsx_with_chart(&table(&f, 2), &chart(ChartKind::Bar), &with, &ExportMeta::default()).unwrap();
+    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(&with).unwrap()).unwrap();
+    let mut png = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("xl/media/image1.png").unwrap(), &mut png).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    let without = dir.path().join("without.xlsx");
+    write_xlsx_with_chart(&table(&f, 2), &chart(ChartKind::Table), &without, &ExportMeta::default()).unwrap();
+    let zip = ::zip::ZipArchive::new(std::fs::File::open(&without).unwrap()).unwrap();
+    assert!(zip.file_names().all(|n| !n.unwrap().starts_with("xl/media/")));
+}

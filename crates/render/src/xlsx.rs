@@ -1,7 +1,8 @@
 use crate::value::{cell, display, Cell};
 use crate::{file_heading, RenderError, ResultTable};
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet};
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Image, Workbook, Worksheet};
+use switchboard_model::spec::ChartSpec;
 use std::path::Path;
 use switchboard_model::canonical::ValueFormat;
 
@@ -22,6 +23,30 @@ pub fn write_xlsx(table: &ResultTable, path: &Path, meta: &ExportMeta) -> Result
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name(table.title))?;
     write_sheet(sheet, table, meta)?;
+    workbook.save(path)?;
+    Ok(())
+}
+
+/// As [`write_xlsx`], with the report's chart (the same drawing as on screen) placed as a
+/// picture to the right of the table. A table-only report is written without a picture.
+pub fn write_xlsx_with_chart(
+    table: &ResultTable,
+    chart: &ChartSpec,
+    path: &Path,
+    meta: &ExportMeta,
+) -> Result<(), RenderError> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name(table.title))?;
+    write_sheet(sheet, table, meta)?;
+    match crate::chart_png(table, chart, 900, 500) {
+        Ok(png) => {
+            let image = Image::new_from_buffer(&png)?.set_alt_text(table.title);
+            sheet.insert_image(0, table.columns.len() as u16 + 1, &image)?;
+        }
+        Err(RenderError::NoChart) => {}
+        Err(e) => return Err(e),
+    }
     workbook.save(path)?;
     Ok(())
 }
