@@ -1,1 +1,20 @@
-//! switchboard-sources
+//! Platform connectors: they fetch a platform's records over HTTP, store them raw in the
+//! cache and map them into the canonical contact-center model.
+//!
+//! Shape: one shared HTTP layer ([`http`]: timeouts, bounded retries with backoff and jitter,
+//! `Retry-After`, a per-connection concurrency limit, error classification, URL redaction)
+//! and one module per platform. Connectors own paging and platform limits so the person never
+//! has to; they talk to the cache only through page writes that carry their checkpoint, which
+//! is what makes every sync resumable (see [`cognigy_odata`] for the checkpoint design and
+//! [`cognigy_odata::derive`] for the derivation strategy).
+//!
+//! Errors are [`SourceError`]: each variant maps to a stable [`switchboard_model::ErrorCode`]
+//! and says what happened, what to do, and that every record synced before it is kept.
+//! Secrets never appear in an error or a log.
+
+pub mod cognigy_odata;
+mod error;
+pub mod http;
+
+pub use cognigy_odata::{sync_cognigy_odata, test_connection, OdataConfig, SyncOptions, SyncReport};
+pub use error::SourceError;
