@@ -240,8 +240,7 @@ impl HttpClient {
         let message = server_message(&body);
         match status {
             StatusCode::UNAUTHORIZED => {
-                let lower = message.to_lowercase();
-                if lower.contains("admin") || lower.contains("not allowed") || lower.contains("permission") {
+                if is_not_allowed(&message) {
                     Attempt::Fail(SourceError::NotAllowed { detail: redact_url(&message) })
                 } else {
                     Attempt::Fail(SourceError::AuthFailed { detail: redact_url(&format!("HTTP 401: {message}")) })
@@ -271,6 +270,16 @@ impl HttpClient {
         };
         SourceError::Unreachable { url: redact_url(url), detail }
     }
+}
+
+/// The platform answers 401 both for a bad token and for a valid token of a user who is not
+/// an administrator; only the message tells them apart. A token that is invalid, expired or
+/// revoked is an auth failure even if the message also mentions the administrator role.
+fn is_not_allowed(message: &str) -> bool {
+    let m = message.to_lowercase();
+    let bad_token = ["invalid", "not valid", "expired", "revoked", "missing", "unknown"].iter().any(|w| m.contains(w));
+    let role = ["not an admin", "not admin", "not allowed", "permission", "insufficient", "only administrators"].iter().any(|w| m.contains(w));
+    role && !bad_token
 }
 
 /// The OData error message of a body, or a short excerpt of it.
@@ -317,6 +326,14 @@ mod tests {
         assert_eq!(redact_url("error for url (http://h/?apikey=zz) here"), "error for url (http://h/?apikey=***) here");
         assert_eq!(redact_url("http://h/x?tokens=1&mytoken=2"), "http://h/x?tokens=1&mytoken=2", "only exact names");
         assert_eq!(redact_url("no url at all"), "no url at all");
+    }
+
+    #[test]
+    fn a_401_is_told_apart_by_its_message() {
+        assert!(is_not_allowed("This access token belongs to a user who is not an administrator of the account. Only administrators can read the OData endpoint: use an administrator's access token."));
+        assert!(!is_not_allowed("The access token is no longer valid (it was revoked or its user lost the administrator role). Ask an administrator for a new token."));
+        assert!(!is_not_allowed("Invalid or missing API key"));
+        assert!(!is_not_allowed("no details given"));
     }
 
     #[test]
