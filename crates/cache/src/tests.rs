@@ -41,6 +41,12 @@ fn raw_count(cache: &Cache, table: &str) -> i64 {
 }
 
 #[test]
+fn the_cache_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Cache>();
+}
+
+#[test]
 fn migrations_are_idempotent_and_newer_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite");

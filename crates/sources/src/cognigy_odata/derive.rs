@@ -7,9 +7,11 @@
 //! transaction. Recomputing everything rather than "the conversations touched by this sync"
 //! is what makes a crash between a page and the derivation harmless: the next derivation
 //! sees every raw record, whichever sync brought it, so no bookkeeping of touched ids has to
-//! survive a crash. It reads only the columns it needs, in one pass per raw table; see the
-//! crate tests for the measured cost on 50k messages. If accounts ever make this slow, keep a
-//! persistent dirty set (written in the page transaction) and derive only those.
+//! survive a crash. It reads only the columns it needs, in one pass per raw table. Measured
+//! (`derive_cost` in `tests/sim_world.rs`, debug build): 4,204 conversations with 42,298
+//! messages and their events derive in 0.27 s, against 2.5 s for the sync itself. If large
+//! accounts ever make this slow, keep a persistent dirty set (written in the page
+//! transaction) and derive only those conversations.
 
 use std::collections::{BTreeSet, HashMap};
 
