@@ -46,7 +46,7 @@ struct Server {
 
 type Shared = Arc<Mutex<Server>>;
 
-fn param<'a>(q: &'a str, key: &str) -> Option<String> {
+fn param(q: &str, key: &str) -> Option<String> {
     q.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
         (k == key).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
