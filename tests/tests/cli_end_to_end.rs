@@ -8,7 +8,8 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use common::*;
 use std::collections::BTreeMap;
-use switchboard_sim::{truth_of, CanonicalConversation, World, WorldConfig};
+use switchboard_sim::truth::truth_of;
+use switchboard_sim::{CanonicalConversation, World, WorldConfig};
 
 const SEED: u64 = 11;
 const START: &str = "2026-03-02";

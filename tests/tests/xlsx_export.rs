@@ -73,7 +73,9 @@ for r in range(hdr + 1, ws.max_row + 1):
     assert 'h' in c.number_format and 'ss' in c.number_format, c.number_format
 print('openpyxl ok')
 "#;
-    let out = std::process::Command::new("python3")
+    // Debian's Python, where scripts/install --test puts python3-openpyxl.
+    let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
+    let out = std::process::Command::new(python)
         .args(["-c", script, volume.to_str().unwrap(), frt.to_str().unwrap()])
         .output()
         .expect("python3 runs (scripts/install --test installs python3-openpyxl)");

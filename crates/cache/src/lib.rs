@@ -242,6 +242,28 @@ impl Cache {
     }
 
     /// The latest sync run of a source.
+    /// Forgets everything one source brought: its canonical rows, raw records, checkpoints,
+    /// sync history and set-aside records, in one transaction (the demo uses it when it makes
+    /// its world anew).
+    pub fn clear_source(&self, source: &str) -> Result<(), CacheError> {
+        let tables: Vec<String> = self.read(|c| {
+            let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'raw\\_%' ESCAPE '\\'")?;
+            let names = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(names)
+        })?;
+        self.write(|tx| {
+            let mut all: Vec<String> = switchboard_model::canonical::TABLES.iter().map(|t| t.name.to_string()).collect();
+            all.extend(tables);
+            all.extend(["sync_checkpoints", "sync_runs", "rejected_records"].map(String::from));
+            for t in all {
+                tx.execute(&format!("DELETE FROM {} WHERE source = ?1", ident(&t)), [source])?;
+            }
+            Ok(())
+        })?;
+        // Raw column lists are cached per table; they stay valid because tables are kept.
+        Ok(())
+    }
+
     pub fn last_sync(&self, source: &str) -> Result<Option<SyncRun>, CacheError> {
         self.read(|c| {
             Ok(c.prepare_cached(

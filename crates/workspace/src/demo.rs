@@ -90,7 +90,7 @@ impl Workspace {
         )
         .await
         .map_err(|e| WorkspaceError::Simulator(e.to_string()))?;
-        let cfg = OdataConfig::new(&sim.odata_url);
+        let cfg = OdataConfig { base_url: sim.odata_url.clone(), version: "v1.1".into() };
         let opts = SyncOptions { cancel, ..SyncOptions::default() };
         let result = switchboard_sources::sync_cognigy_odata(&self.cache, DEMO_CONNECTION, &cfg, &sim.api_key, &opts, progress).await;
         sim.shutdown().await;
@@ -115,7 +115,7 @@ impl Workspace {
         if conn.platform != "cognigy_odata" {
             return Err(WorkspaceError::BadInput(format!("Connections of type {:?} are not supported yet.", conn.platform)));
         }
-        let cfg = OdataConfig::new(&conn.url);
+        let cfg = OdataConfig { base_url: conn.url.clone(), version: "v1.1".into() };
         let opts = SyncOptions { cancel, ..SyncOptions::default() };
         Ok(switchboard_sources::sync_cognigy_odata(&self.cache, &conn.id, &cfg, token, &opts, progress).await?)
     }

@@ -148,7 +148,7 @@ impl Workspace {
                 ConnectionStatus {
                     id: c.id.clone(),
                     platform: c.platform.clone(),
-                    url: switchboard_sources::redact_url(&c.url),
+                    url: switchboard_sources::http::redact_url(&c.url),
                     last_sync_ms: last.as_ref().and_then(|r| r.finished_ms),
                     conversations: counts.conversations,
                     messages: counts.messages,

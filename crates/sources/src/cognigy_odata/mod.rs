@@ -134,6 +134,18 @@ pub struct SyncReport {
     pub elapsed: Duration,
 }
 
+impl SyncReport {
+    /// One line for people: records per collection, set-aside records, time taken.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self.collections.iter().map(|c| format!("{} {}", c.records, c.collection)).collect();
+        let mut s = format!("{} records in {:.1} s ({})", self.records, self.elapsed.as_secs_f64(), parts.join(", "));
+        if self.rejected > 0 {
+            s.push_str(&format!("; {} records could not be read and were set aside", self.rejected));
+        }
+        s
+    }
+}
+
 /// What the query values may contain literally; everything else is percent-encoded.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b':').remove(b',');
 
