@@ -17,7 +17,7 @@
 // touches the data of the person running the test and always starts with the demo sync.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -240,6 +240,20 @@ async function main() {
     mkdirSync(dirname(screenshotPath), { recursive: true });
     writeFileSync(screenshotPath, Buffer.from(png, 'base64'));
     log(`screenshot saved to ${screenshotPath}`);
+
+    // The export path behind the save dialog, through the real command (a native dialog
+    // cannot be driven over WebDriver): the workbook must land where the person chose.
+    const outPath = join(scratch, 'export.xlsx');
+    const exported = await command(base, 'POST', `${s}/execute/async`, {
+      script: `const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke('export_report', { path: 'builtin:conversations-per-day-by-inbox.json', params: [], outPath: arguments[0] })
+          .then((p) => done({ ok: p }), (e) => done({ error: e }));`,
+      args: [outPath],
+    });
+    if (!exported || exported.error) throw new Failure(`export_report failed: ${JSON.stringify(exported)}`);
+    const head = existsSync(outPath) ? readFileSync(outPath).subarray(0, 2).toString('latin1') : '';
+    if (head !== 'PK') throw new Failure(`export_report said ${JSON.stringify(exported.ok)} but ${outPath} is not a workbook`);
+    log(`exported the report to ${outPath}`);
   } finally {
     if (sessionId && base) {
       try {
@@ -256,7 +270,7 @@ async function main() {
 
 main().then(
   () => {
-    console.log('desktop app: demo sync, library, report chart and table');
+    console.log('desktop app: demo sync, library, report chart and table, export to Excel');
     console.log('1 passed, 0 failed');
     process.exit(0);
   },
