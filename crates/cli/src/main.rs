@@ -145,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     api_key: switchboard_sim::DEMO_API_KEY.into(),
                     agent_key: switchboard_sim::DEMO_AGENT_KEY.into(),
                     faults,
+                now_ms: None,
                 },
             )
             .await

@@ -40,8 +40,13 @@
 //! - the PRNG is a hand-written xoshiro256** with its own ln/exp from plain IEEE arithmetic,
 //!   so a world never changes with a crate or libm version.
 
+pub mod agentbot;
+pub mod chatwoot;
 pub mod faults;
+pub mod koopid;
+pub mod liveperson;
 pub mod odata;
+pub mod platform;
 pub mod rng;
 pub mod server;
 pub mod truth;

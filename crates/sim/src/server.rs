@@ -35,6 +35,8 @@ pub struct ServeOptions {
     pub api_key: String,
     pub agent_key: String,
     pub faults: FaultPlan,
+    /// "Now" for APIs relative to the present, in ms since the epoch; default: the world's end.
+    pub now_ms: Option<i64>,
 }
 
 impl Default for ServeOptions {
@@ -44,6 +46,7 @@ impl Default for ServeOptions {
             api_key: DEMO_API_KEY.to_string(),
             agent_key: DEMO_AGENT_KEY.to_string(),
             faults: FaultPlan::none(),
+            now_ms: None,
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct RunningSim {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT/v1.1/odata/`
     pub odata_url: String,
+    /// `http://127.0.0.1:PORT/`: every platform is served under it.
+    pub base_url: String,
     pub api_key: String,
     pub faults: Arc<FaultSwitch>,
     state: Arc<AppState>,
@@ -84,7 +89,19 @@ impl Drop for RunningSim {
     }
 }
 
+/// Each platform's per-run state.
+#[derive(Default)]
+struct Platforms {
+    chatwoot: crate::chatwoot::State,
+    agentbot: crate::agentbot::State,
+    liveperson: crate::liveperson::State,
+    koopid: crate::koopid::State,
+}
+
 struct AppState {
+    world: Arc<World>,
+    platforms: Platforms,
+    now_ms: i64,
     odata_versions: Vec<(&'static str, Service)>,
     api_key: String,
     agent_key: String,
@@ -99,7 +116,11 @@ pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<Run
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
     let addr = listener.local_addr()?;
     let faults = Arc::new(FaultSwitch::new(opts.faults));
+    let now_ms = opts.now_ms.unwrap_or(world.end_ms);
     let state = Arc::new(AppState {
+        world: world.clone(),
+        platforms: Platforms::default(),
+        now_ms,
         odata_versions: vec![("v1.1", odata::v1_1::service(world))],
         api_key: opts.api_key.clone(),
         agent_key: opts.agent_key,
@@ -119,6 +140,7 @@ pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<Run
     Ok(RunningSim {
         addr,
         odata_url: format!("http://{addr}/v1.1/odata/"),
+        base_url: format!("http://{addr}/"),
         api_key: opts.api_key,
         faults,
         state,
@@ -132,13 +154,14 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response<Body> {
     app.requests.fetch_add(1, Ordering::SeqCst);
     let path = percent_encoding::percent_decode_str(uri.path())
         .decode_utf8_lossy()
         .into_owned();
     let pairs = odata::query_pairs(uri.query().unwrap_or(""));
-    to_response(route(&app, &method, &path, &pairs, &headers).await)
+    to_response(route(&app, &method, &path, &pairs, &headers, &body).await)
 }
 
 async fn route(
@@ -147,7 +170,34 @@ async fn route(
     path: &str,
     pairs: &[(String, String)],
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Reply {
+    let req = crate::platform::Request {
+        world: &app.world,
+        method,
+        path,
+        query: pairs,
+        headers,
+        body,
+        origin: &app.origin,
+        api_key: &app.api_key,
+        agent_key: &app.agent_key,
+        faults: &app.faults,
+        now_ms: app.now_ms,
+    };
+    let p = &app.platforms;
+    if crate::chatwoot::claims(path) {
+        return crate::chatwoot::handle(&req, &p.chatwoot).await;
+    }
+    if crate::agentbot::claims(path) {
+        return crate::agentbot::handle(&req, &p.agentbot).await;
+    }
+    if crate::liveperson::claims(path) {
+        return crate::liveperson::handle(&req, &p.liveperson).await;
+    }
+    if crate::koopid::claims(path) {
+        return crate::koopid::handle(&req, &p.koopid).await;
+    }
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     if let Some(rest) = rest
