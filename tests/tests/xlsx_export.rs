@@ -31,7 +31,7 @@ fn excel_cells_are_typed() {
     let sheet = book.worksheet_range(&book.sheet_names()[0].clone()).unwrap();
     let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
     let top: String = rows.iter().take(6).flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(" ");
-    assert!(top.contains("Conversations per day by inbox") && top.contains("Europe/Berlin"), "the block above the table says what and where: {top}");
+    assert!(top.contains("Conversations per day by inbox") && top.contains("Timezone: Europe/Berlin"), "the block above the table says what and where: {top}");
     let h = header_row(&rows, "Day");
     assert!(rows.len() > h + 10);
     for r in &rows[h + 1..] {

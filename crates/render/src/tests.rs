@@ -231,7 +231,7 @@ fn xlsx_keeps_real_numbers_dates_durations_and_percents() {
     assert_eq!(at(1, 0), Data::String("Period: Last 7 days (2026-03-02 – 2026-03-08)".into()));
     assert_eq!(at(2, 0), Data::String("-Channel is web".into()), "text is never a formula in xlsx");
     assert_eq!(at(3, 0), Data::String("Times in Europe/Berlin".into()));
-    assert_eq!(at(4, 0), Data::String("Data synced 2026-03-09 07:15".into()));
+    assert_eq!(at(4, 0), Data::String("Data synced 2026-03-09 07:15 (Europe/Berlin)".into()));
     // A blank row, then the header.
     assert_eq!(at(5, 0), Data::Empty);
     let header = 6;

@@ -78,14 +78,17 @@ fn write_sheet(sheet: &mut Worksheet, table: &ResultTable, meta: &ExportMeta) ->
         sheet.write_string_with_format(row, 0, clip(line), &note_format)?;
         row += 1;
     }
-    sheet.write_string_with_format(row, 0, format!("Times in {}", table.timezone), &note_format)?;
-    row += 1;
+    // Say which timezone the times are in, once: the engine's applied lines may already say it.
+    if !table.applied.iter().any(|l| l.starts_with("Timezone:")) {
+        sheet.write_string_with_format(row, 0, format!("Times in {}", table.timezone), &note_format)?;
+        row += 1;
+    }
     if let Some(at) = meta.synced_at {
         let shown = match table.timezone.parse::<chrono_tz::Tz>() {
             Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
             Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
         };
-        sheet.write_string_with_format(row, 0, format!("Data synced {shown}"), &note_format)?;
+        sheet.write_string_with_format(row, 0, format!("Data synced {shown} ({})", table.timezone), &note_format)?;
         row += 1;
     }
     row += 1;
