@@ -109,7 +109,12 @@ pub fn claims(path: &str) -> bool {
 }
 
 fn reply(status: u16, body: Value) -> Reply {
-    Reply { status, content_type: JSON, body: body.to_string(), retry_after: None }
+    Reply {
+        status,
+        content_type: JSON,
+        body: body.to_string(),
+        retry_after: None,
+    }
 }
 
 fn error(status: u16, message: &str) -> Reply {
@@ -186,18 +191,30 @@ fn parse_route<'a>(version: &str, rest: &[&'a str]) -> Option<Route<'a>> {
 pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let (version, account, rest) = match segments.as_slice() {
-        ["api", v @ ("v1" | "v2"), "accounts", account, rest @ ..] if !rest.is_empty() => (*v, *account, rest),
+        ["api", v @ ("v1" | "v2"), "accounts", account, rest @ ..] if !rest.is_empty() => {
+            (*v, *account, rest)
+        }
         _ => return error(404, NOT_FOUND),
     };
     let Some(route) = parse_route(version, rest) else {
         return error(404, NOT_FOUND);
     };
     if req.method != axum::http::Method::GET {
-        return error(405, "This simulator serves the Live Agent API read-only: use GET.");
+        return error(
+            405,
+            "This simulator serves the Live Agent API read-only: use GET.",
+        );
     }
-    let token = req.header("api_access_token").or_else(|| req.header("api-access-token"));
+    let token = req
+        .header("api_access_token")
+        .or_else(|| req.header("api-access-token"));
     let user = match token {
-        None => return reply(401, json!({"errors": ["You need to sign in or sign up before continuing."]})),
+        None => {
+            return reply(
+                401,
+                json!({"errors": ["You need to sign in or sign up before continuing."]}),
+            )
+        }
         Some(t) if t == req.api_key => ADMIN_USER_ID,
         Some(t) if t == req.agent_key => AGENT_USER_ID,
         Some(_) => return error(401, "Invalid Access Token"),
@@ -210,7 +227,11 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
     if route.admin_only() && user != ADMIN_USER_ID {
         return error(401, "You are not authorized to do this action");
     }
-    if let Some(mut fault) = transient_fault(req.faults, |_, message| json!({ "error": message }).to_string()).await {
+    if let Some(mut fault) = transient_fault(req.faults, |_, message| {
+        json!({ "error": message }).to_string()
+    })
+    .await
+    {
         if fault.status == 429 {
             fault.content_type = "text/plain; charset=utf-8";
             fault.body = "Retry later\n".to_string();
@@ -221,7 +242,12 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
         let (events, facts) = reports::derive(req.world);
         Derived { events, facts }
     });
-    let ctx = Ctx { req, world: req.world, derived, user };
+    let ctx = Ctx {
+        req,
+        world: req.world,
+        derived,
+        user,
+    };
     match route {
         Route::Conversations => ctx.conversations(false),
         Route::ConversationsMeta => ctx.conversations(true),
@@ -230,19 +256,38 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
             None => error(404, NOT_FOUND),
         },
         Route::Messages(id) => ctx.messages(id),
-        Route::Agents => ok(Value::Array(ctx.world.agents.iter().map(|a| ctx.agent_json(a.id)).collect())),
-        Route::Teams => ok(Value::Array(ctx.world.teams.iter().map(|t| ctx.team_json(t.id)).collect())),
+        Route::Agents => ok(Value::Array(
+            ctx.world
+                .agents
+                .iter()
+                .map(|a| ctx.agent_json(a.id))
+                .collect(),
+        )),
+        Route::Teams => ok(Value::Array(
+            ctx.world
+                .teams
+                .iter()
+                .map(|t| ctx.team_json(t.id))
+                .collect(),
+        )),
         Route::Team(id) => match ctx.team_id(id) {
             Some(t) => ok(ctx.team_json(t)),
             None => error(404, NOT_FOUND),
         },
         Route::TeamMembers(id) => match ctx.team_id(id) {
             Some(t) => ok(Value::Array(
-                ctx.world.agents.iter().filter(|a| a.team_id == t).map(|a| ctx.agent_json(a.id)).collect(),
+                ctx.world
+                    .agents
+                    .iter()
+                    .filter(|a| a.team_id == t)
+                    .map(|a| ctx.agent_json(a.id))
+                    .collect(),
             )),
             None => error(404, NOT_FOUND),
         },
-        Route::Inboxes => ok(json!({ "payload": ctx.world.inboxes.iter().map(|i| inbox_json(i)).collect::<Vec<_>>() })),
+        Route::Inboxes => ok(
+            json!({ "payload": ctx.world.inboxes.iter().map(inbox_json).collect::<Vec<_>>() }),
+        ),
         Route::Inbox(id) => match id.parse::<u32>().ok().and_then(|id| ctx.world.inbox(id)) {
             Some(i) => ok(inbox_json(i)),
             None => error(404, NOT_FOUND),
@@ -281,10 +326,20 @@ fn inbox_json(i: &crate::world::Inbox) -> Value {
 
 /// Cosmetic but stable contact names.
 fn contact_name(id: u32) -> String {
-    const FIRST: [&str; 12] = ["Ana", "Ben", "Chloé", "Dev", "Eva", "Felix", "Gita", "Hugo", "Ines", "Jamal", "Kira", "Leo"];
-    const LAST: [&str; 10] = ["Alvarez", "Brandt", "Chen", "Dubois", "Eriksen", "Fontana", "Gupta", "Hale", "Ito", "Jansen"];
+    const FIRST: [&str; 12] = [
+        "Ana", "Ben", "Chloé", "Dev", "Eva", "Felix", "Gita", "Hugo", "Ines", "Jamal", "Kira",
+        "Leo",
+    ];
+    const LAST: [&str; 10] = [
+        "Alvarez", "Brandt", "Chen", "Dubois", "Eriksen", "Fontana", "Gupta", "Hale", "Ito",
+        "Jansen",
+    ];
     let n = id as usize;
-    format!("{} {}", FIRST[n % FIRST.len()], LAST[(n / FIRST.len()) % LAST.len()])
+    format!(
+        "{} {}",
+        FIRST[n % FIRST.len()],
+        LAST[(n / FIRST.len()) % LAST.len()]
+    )
 }
 
 struct Ctx<'a> {
@@ -307,23 +362,34 @@ impl Ctx<'_> {
     }
 
     fn page(&self) -> usize {
-        self.q("page").and_then(|p| p.parse::<usize>().ok()).filter(|p| *p >= 1).unwrap_or(1)
+        self.q("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
     }
 
     fn team_id(&self, id: &str) -> Option<u32> {
-        id.parse::<u32>().ok().filter(|id| self.world.team(*id).is_some())
+        id.parse::<u32>()
+            .ok()
+            .filter(|id| self.world.team(*id).is_some())
     }
 
     fn conversation_by_display_id(&self, id: &str) -> Option<usize> {
         let id: u32 = id.parse().ok()?;
-        self.world.conversations.iter().position(|c| c.display_id == id)
+        self.world
+            .conversations
+            .iter()
+            .position(|c| c.display_id == id)
     }
 
     fn contact_json(&self, id: u32, channel: crate::world::Channel) -> Value {
         let name = contact_name(id);
         let email = match channel {
             crate::world::Channel::Email | crate::world::Channel::WebChat => {
-                Value::String(format!("{}.{id}@customer.example", name.split(' ').next().unwrap_or("c").to_lowercase()))
+                Value::String(format!(
+                    "{}.{id}@customer.example",
+                    name.split(' ').next().unwrap_or("c").to_lowercase()
+                ))
             }
             _ => Value::Null,
         };
@@ -338,7 +404,9 @@ impl Ctx<'_> {
     }
 
     fn agent_json(&self, id: u32) -> Value {
-        let Some(a) = self.world.agent(id) else { return Value::Null };
+        let Some(a) = self.world.agent(id) else {
+            return Value::Null;
+        };
         json!({
             "id": a.id, "account_id": ACCOUNT_ID,
             "availability_status": availability(a),
@@ -349,8 +417,13 @@ impl Ctx<'_> {
     }
 
     fn team_json(&self, id: u32) -> Value {
-        let Some(t) = self.world.team(id) else { return Value::Null };
-        let is_member = self.world.agent(self.user).is_some_and(|a| a.team_id == t.id);
+        let Some(t) = self.world.team(id) else {
+            return Value::Null;
+        };
+        let is_member = self
+            .world
+            .agent(self.user)
+            .is_some_and(|a| a.team_id == t.id);
         json!({
             "id": t.id, "name": t.name, "description": "", "allow_auto_assign": true,
             "account_id": ACCOUNT_ID, "is_member": is_member,
@@ -382,7 +455,9 @@ impl Ctx<'_> {
             Sender::System => (Value::Null, Value::Null),
         };
         let content_attributes = match &m.csat {
-            Some(s) => json!({"submitted_values": {"csat_survey_response": {"rating": s.rating, "feedback_message": s.feedback.as_ref()}}}),
+            Some(s) => {
+                json!({"submitted_values": {"csat_survey_response": {"rating": s.rating, "feedback_message": s.feedback.as_ref()}}})
+            }
             None => json!({}),
         };
         let mut v = json!({
@@ -401,14 +476,31 @@ impl Ctx<'_> {
     fn conversation_json(&self, ci: usize) -> Value {
         let c = &self.world.conversations[ci];
         let facts = &self.derived.facts[ci];
-        let channel = self.world.inbox(c.inbox_id).map(|i| i.channel).unwrap_or(crate::world::Channel::Api);
+        let channel = self
+            .world
+            .inbox(c.inbox_id)
+            .map(|i| i.channel)
+            .unwrap_or(crate::world::Channel::Api);
         let last_non_activity = c.messages.iter().rev().find(|m| m.message_type != 2);
-        let last_contact_seen = c.messages.iter().rev().find(|m| m.sender == Sender::Contact).map(|m| secs(m.at)).unwrap_or(0);
+        let last_contact_seen = c
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.sender == Sender::Contact)
+            .map(|m| secs(m.at))
+            .unwrap_or(0);
         let mut seed = c.id as u64 ^ 0x5eed_c4a7;
-        let (a, b) = (crate::rng::splitmix64(&mut seed), crate::rng::splitmix64(&mut seed));
+        let (a, b) = (
+            crate::rng::splitmix64(&mut seed),
+            crate::rng::splitmix64(&mut seed),
+        );
         let uuid = format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32, (a >> 16) & 0xffff, a & 0xfff, 0x8000 | ((b >> 48) & 0x3fff), b & 0xffff_ffff_ffff
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
         );
         let status = match c.status {
             Status::Open => "open",
@@ -497,13 +589,21 @@ impl Ctx<'_> {
                 status_ok
                     && inbox.is_none_or(|i| c.inbox_id == i)
                     && team.is_none_or(|t| c.team_id == Some(t))
-                    && labels.as_ref().is_none_or(|ls| c.labels.iter().any(|l| ls.contains(l)))
+                    && labels
+                        .as_ref()
+                        .is_none_or(|ls| c.labels.iter().any(|l| ls.contains(l)))
             })
             .map(|(i, _)| i)
             .collect();
         let convs = &self.world.conversations;
-        let mine = filtered.iter().filter(|&&i| convs[i].assignee_id == Some(self.user)).count();
-        let unassigned = filtered.iter().filter(|&&i| convs[i].assignee_id.is_none()).count();
+        let mine = filtered
+            .iter()
+            .filter(|&&i| convs[i].assignee_id == Some(self.user))
+            .count();
+        let unassigned = filtered
+            .iter()
+            .filter(|&&i| convs[i].assignee_id.is_none())
+            .count();
         let meta = json!({
             "mine_count": mine,
             "assigned_count": filtered.len() - unassigned,
@@ -524,12 +624,18 @@ impl Ctx<'_> {
             .collect();
         let facts = &self.derived.facts;
         match self.q("sort_by") {
-            Some("last_activity_at_asc") => rows.sort_by_key(|&i| (facts[i].last_activity_ms, convs[i].display_id)),
-            Some("created_at_asc") => rows.sort_by_key(|&i| (convs[i].created_at, convs[i].display_id)),
+            Some("last_activity_at_asc") => {
+                rows.sort_by_key(|&i| (facts[i].last_activity_ms, convs[i].display_id))
+            }
+            Some("created_at_asc") => {
+                rows.sort_by_key(|&i| (convs[i].created_at, convs[i].display_id))
+            }
             Some("created_at_desc") => {
                 rows.sort_by_key(|&i| std::cmp::Reverse((convs[i].created_at, convs[i].display_id)))
             }
-            _ => rows.sort_by_key(|&i| std::cmp::Reverse((facts[i].last_activity_ms, convs[i].display_id))),
+            _ => rows.sort_by_key(|&i| {
+                std::cmp::Reverse((facts[i].last_activity_ms, convs[i].display_id))
+            }),
         }
         let skip = (self.page() - 1) * CONVERSATIONS_PER_PAGE;
         let page: Vec<Value> = rows
@@ -556,7 +662,12 @@ impl Ctx<'_> {
                     cut -= 1;
                 }
                 text.truncate(cut);
-                Reply { status: 200, content_type: JSON, body: text, retry_after: None }
+                Reply {
+                    status: 200,
+                    content_type: JSON,
+                    body: text,
+                    retry_after: None,
+                }
             }
             None => ok(body),
         }
@@ -569,19 +680,44 @@ impl Ctx<'_> {
         let c = &self.world.conversations[ci];
         let id_param = |name: &str| self.q(name).and_then(|v| v.parse::<u32>().ok());
         let hide_private = self.q("filter_internal_messages") == Some("true");
-        let all: Vec<&Message> = c.messages.iter().filter(|m| !(hide_private && m.private)).collect();
+        let all: Vec<&Message> = c
+            .messages
+            .iter()
+            .filter(|m| !(hide_private && m.private))
+            .collect();
         let page: Vec<&Message> = match (id_param("after"), id_param("before")) {
-            (Some(a), Some(b)) => all.iter().filter(|m| m.id > a && m.id < b).take(MESSAGES_BETWEEN_LIMIT).copied().collect(),
-            (Some(a), None) => all.iter().filter(|m| m.id > a).take(MESSAGES_AFTER_LIMIT).copied().collect(),
+            (Some(a), Some(b)) => all
+                .iter()
+                .filter(|m| m.id > a && m.id < b)
+                .take(MESSAGES_BETWEEN_LIMIT)
+                .copied()
+                .collect(),
+            (Some(a), None) => all
+                .iter()
+                .filter(|m| m.id > a)
+                .take(MESSAGES_AFTER_LIMIT)
+                .copied()
+                .collect(),
             (None, before) => {
-                let older: Vec<&Message> = all.iter().filter(|m| before.is_none_or(|b| m.id < b)).copied().collect();
+                let older: Vec<&Message> = all
+                    .iter()
+                    .filter(|m| before.is_none_or(|b| m.id < b))
+                    .copied()
+                    .collect();
                 older[older.len().saturating_sub(MESSAGES_PER_PAGE)..].to_vec()
             }
         };
-        let newer = page.last().map(|last| all.iter().filter(|m| m.id > last.id).count()).unwrap_or(0);
+        let newer = page
+            .last()
+            .map(|last| all.iter().filter(|m| m.id > last.id).count())
+            .unwrap_or(0);
         let iso = |ms: i64| format_datetime(ms);
         let last_seen = iso(self.derived.facts[ci].last_activity_ms);
-        let channel = self.world.inbox(c.inbox_id).map(|i| i.channel).unwrap_or(crate::world::Channel::Api);
+        let channel = self
+            .world
+            .inbox(c.inbox_id)
+            .map(|i| i.channel)
+            .unwrap_or(crate::world::Channel::Api);
         let body = json!({
             "meta": {
                 "labels": self.world.label_titles(c),
@@ -600,7 +736,11 @@ impl Ctx<'_> {
         let mut by_id: BTreeMap<u32, ContactRow> = BTreeMap::new();
         for (ci, c) in self.world.conversations.iter().enumerate() {
             let last = self.derived.facts[ci].last_activity_ms;
-            let channel = self.world.inbox(c.inbox_id).map(|i| i.channel).unwrap_or(crate::world::Channel::Api);
+            let channel = self
+                .world
+                .inbox(c.inbox_id)
+                .map(|i| i.channel)
+                .unwrap_or(crate::world::Channel::Api);
             let row = by_id.entry(c.contact_id).or_insert(ContactRow {
                 id: c.contact_id,
                 created_ms: c.created_at,
@@ -621,7 +761,11 @@ impl Ctx<'_> {
             None => (false, sort),
         };
         match field {
-            "name" => rows.sort_by(|a, b| contact_name(a.id).cmp(&contact_name(b.id)).then(a.id.cmp(&b.id))),
+            "name" => rows.sort_by(|a, b| {
+                contact_name(a.id)
+                    .cmp(&contact_name(b.id))
+                    .then(a.id.cmp(&b.id))
+            }),
             "created_at" => rows.sort_by_key(|r| (r.created_ms, r.id)),
             "email" | "phone_number" => rows.sort_by_key(|r| r.id),
             _ => rows.sort_by_key(|r| (r.last_activity_ms, r.id)),
@@ -680,14 +824,28 @@ impl Ctx<'_> {
     }
 
     fn offset_seconds(&self) -> i64 {
-        self.q("timezone_offset").and_then(|v| v.parse::<f64>().ok()).map(|h| (h * 3600.0).round() as i64).unwrap_or(0)
+        self.q("timezone_offset")
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|h| (h * 3600.0).round() as i64)
+            .unwrap_or(0)
     }
 
     /// The report scope from `type` + `id`; Err = the 500/404 reply.
     fn scope(&self) -> Result<reports::Scope, Reply> {
-        let internal = || reply(500, json!({"status": 500, "error": "Internal Server Error"}));
+        let internal = || {
+            reply(
+                500,
+                json!({"status": 500, "error": "Internal Server Error"}),
+            )
+        };
         let id = self.q("id").and_then(|v| v.parse::<u32>().ok());
-        let found = |exists: bool| if exists { Ok(()) } else { Err(error(404, NOT_FOUND)) };
+        let found = |exists: bool| {
+            if exists {
+                Ok(())
+            } else {
+                Err(error(404, NOT_FOUND))
+            }
+        };
         match self.q("type") {
             None => Err(internal()),
             Some("account") => Ok(reports::Scope::Account),
@@ -723,7 +881,14 @@ impl Ctx<'_> {
             Ok(r) => r,
             Err(r) => return r,
         };
-        let points = reports::points(self.world, &self.derived.events, scope, metric, range, self.business_hours());
+        let points = reports::points(
+            self.world,
+            &self.derived.events,
+            scope,
+            metric,
+            range,
+            self.business_hours(),
+        );
         ok(reports::series(
             &points,
             metric.is_average(),
@@ -744,7 +909,13 @@ impl Ctx<'_> {
         };
         let bh = self.business_hours();
         let mut current = reports::summary(self.world, &self.derived.events, scope, range, bh);
-        current["previous"] = reports::summary(self.world, &self.derived.events, scope, reports::previous(range), bh);
+        current["previous"] = reports::summary(
+            self.world,
+            &self.derived.events,
+            scope,
+            reports::previous(range),
+            bh,
+        );
         ok(current)
     }
 
@@ -754,7 +925,8 @@ impl Ctx<'_> {
             Err(r) => return r,
         };
         let mut current = reports::bot_summary(self.world, &self.derived.events, range);
-        current["previous"] = reports::bot_summary(self.world, &self.derived.events, reports::previous(range));
+        current["previous"] =
+            reports::bot_summary(self.world, &self.derived.events, reports::previous(range));
         ok(current)
     }
 
@@ -770,14 +942,28 @@ impl Ctx<'_> {
                 .collect()
         };
         let unattended = |rows: &[usize]| {
-            rows.iter().filter(|&&i| facts[i].first_reply_ms.is_none() || facts[i].waiting_since_ms.is_some()).count()
+            rows.iter()
+                .filter(|&&i| {
+                    facts[i].first_reply_ms.is_none() || facts[i].waiting_since_ms.is_some()
+                })
+                .count()
         };
         match self.q("type") {
-            None => Reply { status: 422, content_type: JSON, body: String::new(), retry_after: None },
+            None => Reply {
+                status: 422,
+                content_type: JSON,
+                body: String::new(),
+                retry_after: None,
+            },
             Some("account") => {
                 let rows = open(&|_| true);
-                let unassigned = rows.iter().filter(|&&i| self.world.conversations[i].assignee_id.is_none()).count();
-                ok(json!({ "open": rows.len(), "unattended": unattended(&rows), "unassigned": unassigned }))
+                let unassigned = rows
+                    .iter()
+                    .filter(|&&i| self.world.conversations[i].assignee_id.is_none())
+                    .count();
+                ok(
+                    json!({ "open": rows.len(), "unattended": unattended(&rows), "unassigned": unassigned }),
+                )
             }
             Some(_) => {
                 let skip = (self.page() - 1) * REPORT_AGENTS_PER_PAGE;
@@ -819,9 +1005,24 @@ impl Ctx<'_> {
             v
         };
         let rows: Vec<Value> = match kind {
-            "agent" => self.world.agents.iter().map(|a| row(a.id, reports::Scope::Agent(a.id))).collect(),
-            "team" => self.world.teams.iter().map(|t| row(t.id, reports::Scope::Team(t.id))).collect(),
-            "inbox" => self.world.inboxes.iter().map(|i| row(i.id, reports::Scope::Inbox(i.id))).collect(),
+            "agent" => self
+                .world
+                .agents
+                .iter()
+                .map(|a| row(a.id, reports::Scope::Agent(a.id)))
+                .collect(),
+            "team" => self
+                .world
+                .teams
+                .iter()
+                .map(|t| row(t.id, reports::Scope::Team(t.id)))
+                .collect(),
+            "inbox" => self
+                .world
+                .inboxes
+                .iter()
+                .map(|i| row(i.id, reports::Scope::Inbox(i.id)))
+                .collect(),
             _ => self
                 .world
                 .labels
@@ -840,8 +1041,14 @@ impl Ctx<'_> {
         if let Err(r) = self.range() {
             return r;
         }
-        let since = self.q("since").and_then(|v| v.parse::<i64>().ok()).map(|s| s * 1000);
-        let until = self.q("until").and_then(|v| v.parse::<i64>().ok()).map(|s| s * 1000);
+        let since = self
+            .q("since")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(|s| s * 1000);
+        let until = self
+            .q("until")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(|s| s * 1000);
         let num = |name: &str| self.q(name).map(|v| v.parse::<u32>().unwrap_or(0));
         let (inbox, user, name) = (num("inbox_id"), num("user_id"), self.q("name"));
         let rows: Vec<&ReportingEvent> = self

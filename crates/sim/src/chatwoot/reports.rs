@@ -97,7 +97,13 @@ pub fn derive(world: &World) -> (Vec<ReportingEvent>, Vec<ConversationFacts>) {
                     if first_reply.is_none() {
                         first_reply = Some(m.at);
                     } else if let Some(since) = waiting {
-                        reply_times.push((m.at, since, ci, c.inbox_id, assignee_at(c, m.at).or(Some(agent))));
+                        reply_times.push((
+                            m.at,
+                            since,
+                            ci,
+                            c.inbox_id,
+                            assignee_at(c, m.at).or(Some(agent)),
+                        ));
                     }
                     waiting = None;
                 }
@@ -110,13 +116,16 @@ pub fn derive(world: &World) -> (Vec<ReportingEvent>, Vec<ConversationFacts>) {
         facts.push(ConversationFacts {
             last_activity_ms: c.messages.last().map(|m| m.at).unwrap_or(c.created_at),
             first_reply_ms: first_reply,
-            waiting_since_ms: if c.status == Status::Resolved { None } else { waiting },
+            waiting_since_ms: if c.status == Status::Resolved {
+                None
+            } else {
+                waiting
+            },
         });
     }
     reply_times.sort_by_key(|r| (r.0, r.2));
-    let mut next_id = events.iter().map(|e| e.id).max().unwrap_or(0);
-    for (at, since, ci, inbox_id, user_id) in reply_times {
-        next_id += 1;
+    let first_id = events.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+    for (next_id, (at, since, ci, inbox_id, user_id)) in (first_id..).zip(reply_times) {
         events.push(ReportingEvent {
             id: next_id,
             name: "reply_time",
@@ -204,7 +213,10 @@ impl Metric {
     }
 
     pub fn is_average(self) -> bool {
-        matches!(self, Metric::AvgFirstResponseTime | Metric::AvgResolutionTime | Metric::ReplyTime)
+        matches!(
+            self,
+            Metric::AvgFirstResponseTime | Metric::AvgResolutionTime | Metric::ReplyTime
+        )
     }
 
     fn event_name(self) -> Option<&'static str> {
@@ -242,7 +254,11 @@ pub fn points(
             }
         }
         Metric::IncomingMessagesCount | Metric::OutgoingMessagesCount => {
-            let kind = if metric == Metric::IncomingMessagesCount { 0 } else { 1 };
+            let kind = if metric == Metric::IncomingMessagesCount {
+                0
+            } else {
+                1
+            };
             for c in &world.conversations {
                 for m in &c.messages {
                     if m.message_type == kind && inside(m.at) && scope.has_message(c, m.sender) {
@@ -255,7 +271,11 @@ pub fn points(
             let name = metric.event_name().expect("event metric");
             for e in events {
                 if e.name == name && inside(e.end_ms) && scope.has_event(world, e) {
-                    let v = if business_hours { e.value_in_business_hours } else { e.value };
+                    let v = if business_hours {
+                        e.value_in_business_hours
+                    } else {
+                        e.value
+                    };
                     out.push((e.end_ms, v));
                 }
             }
@@ -343,7 +363,13 @@ fn next_bucket(start_s: i64, group: GroupBy, offset_s: i64) -> i64 {
 
 /// The time series: one entry per bucket of the range (or of the data when there is no
 /// range), empty buckets included with value 0 (and count 0 for averages).
-pub fn series(points: &[(i64, f64)], average: bool, range: Range, group: GroupBy, offset_s: i64) -> Value {
+pub fn series(
+    points: &[(i64, f64)],
+    average: bool,
+    range: Range,
+    group: GroupBy,
+    offset_s: i64,
+) -> Value {
     let (first, last) = match range {
         Some((a, b)) if a < b => (a, b - 1),
         Some(_) => return json!([]),
@@ -379,7 +405,13 @@ pub fn series(points: &[(i64, f64)], average: bool, range: Range, group: GroupBy
 
 /// The summary keys of one window. Without a range Chatwoot filters `created_at IS NULL`,
 /// so everything is zero / null.
-pub fn summary(world: &World, events: &[ReportingEvent], scope: Scope, range: Range, business_hours: bool) -> Value {
+pub fn summary(
+    world: &World,
+    events: &[ReportingEvent],
+    scope: Scope,
+    range: Range,
+    business_hours: bool,
+) -> Value {
     let count = |m: Metric| {
         if range.is_none() {
             0
@@ -425,7 +457,13 @@ pub fn previous(range: Range) -> Range {
 }
 
 /// One row of `summary_reports/<kind>`: counts and averages of one entity.
-pub fn entity_summary(world: &World, events: &[ReportingEvent], scope: Scope, range: Range, business_hours: bool) -> Value {
+pub fn entity_summary(
+    world: &World,
+    events: &[ReportingEvent],
+    scope: Scope,
+    range: Range,
+    business_hours: bool,
+) -> Value {
     let p = |m: Metric| {
         if range.is_none() {
             Vec::new()
@@ -451,15 +489,25 @@ mod tests {
         // 2026-01-05 00:30 UTC is a Monday; at −8 h it is Sunday 16:30 local.
         let t = 1_767_573_000_000;
         assert_eq!(bucket_start(t, GroupBy::Day, 0), 1_767_571_200);
-        assert_eq!(bucket_start(t, GroupBy::Day, -8 * 3600), 1_767_571_200 - 86_400 + 8 * 3600);
+        assert_eq!(
+            bucket_start(t, GroupBy::Day, -8 * 3600),
+            1_767_571_200 - 86_400 + 8 * 3600
+        );
         assert_eq!(bucket_start(t, GroupBy::Week, 0), 1_767_571_200);
         // Local Sunday belongs to the week starting Monday 2025-12-29.
-        assert_eq!(bucket_start(t, GroupBy::Week, -8 * 3600), 1_767_571_200 - 7 * 86_400 + 8 * 3600);
+        assert_eq!(
+            bucket_start(t, GroupBy::Week, -8 * 3600),
+            1_767_571_200 - 7 * 86_400 + 8 * 3600
+        );
         assert_eq!(bucket_start(t, GroupBy::Month, 0), 1_767_225_600); // 2026-01-01
-        // +5:30: 00:30 UTC is 06:00 local, a bucket start; 00:29 UTC belongs to 05:00 local.
+                                                                       // +5:30: 00:30 UTC is 06:00 local, a bucket start; 00:29 UTC belongs to 05:00 local.
         assert_eq!(bucket_start(t, GroupBy::Hour, 19_800), 1_767_573_000);
-        assert_eq!(bucket_start(t - 60_000, GroupBy::Hour, 19_800), 1_767_573_000 - 3600);
-        assert_eq!(next_bucket(1_767_225_600, GroupBy::Month, 0), 1_769_904_000); // 2026-02-01
+        assert_eq!(
+            bucket_start(t - 60_000, GroupBy::Hour, 19_800),
+            1_767_573_000 - 3600
+        );
+        assert_eq!(next_bucket(1_767_225_600, GroupBy::Month, 0), 1_769_904_000);
+        // 2026-02-01
     }
 
     #[test]
