@@ -12,7 +12,9 @@
 //!
 //! ## Assumptions
 //! Where the reference marks a fact [UNK]/[INF], this module chooses (change them here):
-//! - **Login**: `POST /api/v1/user/login-simple` with JSON `{"email"|"user", "password"}`.
+//! - **Login**: `POST /api/v1/user/login-simple` on the auth host, which the simulator serves
+//!   under the prefix [`AUTH_PREFIX`] (`/aivo-api/api/v1/user/login-simple`; the auth host is
+//!   separate from the analytics host in reality, and `/api/v1/…` is Live Agent REST here) with JSON `{"email"|"user", "password"}`.
 //!   Users: [`DEMO_USER`] (Reports permission) and [`DEMO_AGENT_USER`] (no Reports
 //!   permission: its token gets 403 on data). Their passwords are the run's `api_key` and
 //!   `agent_key`. The answer is `{"Authorization": "Bearer <token>", "token_type",
@@ -89,7 +91,10 @@ pub const DEMO_USER: &str = "reports@demo-center.example";
 /// A demo user without the Reports permission; its password is the run's agent key.
 pub const DEMO_AGENT_USER: &str = "agent@demo-center.example";
 pub const TOKEN_LIFETIME_MS: i64 = 10 * 3600 * 1000;
-pub const LOGIN_PATH: &str = "/api/v1/user/login-simple";
+/// Stands for the separate auth host (`https://api.aivo.co`): the analytics host serves no
+/// login, and `/api/v1/…` on the simulator's one origin belongs to Live Agent REST.
+pub const AUTH_PREFIX: &str = "/aivo-api";
+pub const LOGIN_PATH: &str = "/aivo-api/api/v1/user/login-simple";
 const DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 const JSON_TYPE: &str = "application/json; charset=utf-8";
 const CSV_TYPE: &str = "text/csv; charset=utf-8";
@@ -121,7 +126,10 @@ impl State {
         if !set.insert(token.to_string()) {
             return None;
         }
-        Some(Slot { state: self, token: token.to_string() })
+        Some(Slot {
+            state: self,
+            token: token.to_string(),
+        })
     }
 }
 
@@ -135,7 +143,12 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
         return login(req, state);
     }
     if req.method != axum::http::Method::GET {
-        return error(405, "METHOD_NOT_ALLOWED", &format!("{} only answers GET.", req.path), None);
+        return error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            &format!("{} only answers GET.", req.path),
+            None,
+        );
     }
     let role = match authenticate(req) {
         Ok(role) => role,
@@ -190,13 +203,23 @@ fn answer(req: &Request<'_>) -> Reply {
         "/live/public/agent/performance" => with_window(req, false, agent_performance),
         "/live/public/feedback" => with_window(req, false, feedback),
         "/live/public/export-simple" => with_window(req, false, export_simple),
-        _ => Err(error(404, "NOT_FOUND", &format!("There is no endpoint at {endpoint}."), None)),
+        _ => Err(error(
+            404,
+            "NOT_FOUND",
+            &format!("There is no endpoint at {endpoint}."),
+            None,
+        )),
     };
     result.unwrap_or_else(|reply| reply)
 }
 
 fn json_reply(body: String) -> Reply {
-    Reply { status: 200, content_type: JSON_TYPE, body, retry_after: None }
+    Reply {
+        status: 200,
+        content_type: JSON_TYPE,
+        body,
+        retry_after: None,
+    }
 }
 
 fn error(status: u16, code: &str, message: &str, details: Option<Value>) -> Reply {
@@ -204,7 +227,12 @@ fn error(status: u16, code: &str, message: &str, details: Option<Value>) -> Repl
     if let Some(d) = details {
         body["error"]["details"] = d;
     }
-    Reply { status, content_type: JSON_TYPE, body: body.to_string(), retry_after: None }
+    Reply {
+        status,
+        content_type: JSON_TYPE,
+        body: body.to_string(),
+        retry_after: None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -262,7 +290,9 @@ fn check_token(api_key: &str, token: &str, now_ms: i64) -> TokenCheck {
     let Ok(expires_ms) = expires.parse::<i64>() else {
         return TokenCheck::Invalid;
     };
-    if prefix != "abt" || format!("{:016x}", checksum(&[api_key, role.tag(), serial, expires])) != mac {
+    if prefix != "abt"
+        || format!("{:016x}", checksum(&[api_key, role.tag(), serial, expires])) != mac
+    {
         return TokenCheck::Invalid;
     }
     if now_ms >= expires_ms {
@@ -274,7 +304,12 @@ fn check_token(api_key: &str, token: &str, now_ms: i64) -> TokenCheck {
 
 fn bearer<'a>(req: &'a Request<'_>) -> Option<&'a str> {
     let v = req.header("authorization")?.trim();
-    Some(v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim())
+    Some(
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .unwrap_or(v)
+            .trim(),
+    )
 }
 
 fn authenticate(req: &Request<'_>) -> Result<Role, Reply> {
@@ -282,7 +317,7 @@ fn authenticate(req: &Request<'_>) -> Result<Role, Reply> {
     let Some(token) = bearer(req).filter(|t| !t.is_empty()) else {
         return Err(unauthorized(
             "UNAUTHORIZED",
-            "No Authorization header was sent. Log in with POST /api/v1/user/login-simple and send the returned Authorization value.",
+            "No Authorization header was sent. Log in with POST /api/v1/user/login-simple on the auth host and send the returned Authorization value.",
         ));
     };
     let role = match check_token(req.api_key, token, req.now_ms) {
@@ -315,13 +350,21 @@ fn authenticate(req: &Request<'_>) -> Result<Role, Reply> {
 
 fn login(req: &Request<'_>, state: &State) -> Reply {
     if req.method != axum::http::Method::POST {
-        return error(405, "METHOD_NOT_ALLOWED", "Log in with POST and a JSON body.", None);
+        return error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            "Log in with POST and a JSON body.",
+            None,
+        );
     }
     let body = match req.body_json() {
         Ok(v) => v,
         Err(e) => return error(400, "INVALID_PARAMETER", &e, None),
     };
-    let user = body.get("email").or_else(|| body.get("user")).and_then(Value::as_str);
+    let user = body
+        .get("email")
+        .or_else(|| body.get("user"))
+        .and_then(Value::as_str);
     let password = body.get("password").and_then(Value::as_str);
     let (Some(user), Some(password)) = (user, password) else {
         return error(
@@ -399,9 +442,9 @@ impl Frequency {
         let date = t.date();
         let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
         match self {
-            Frequency::HalfHour => {
-                date.and_hms_opt(t.hour(), t.minute() / 30 * 30, 0).expect("half hour")
-            }
+            Frequency::HalfHour => date
+                .and_hms_opt(t.hour(), t.minute() / 30 * 30, 0)
+                .expect("half hour"),
             Frequency::Hour => date.and_hms_opt(t.hour(), 0, 0).expect("hour"),
             Frequency::Day => midnight(date),
             Frequency::Week => {
@@ -417,7 +460,9 @@ impl Frequency {
             Frequency::Hour => t + Duration::hours(1),
             Frequency::Day => t + Duration::days(1),
             Frequency::Week => t + Duration::days(7),
-            Frequency::Month => t.checked_add_months(Months::new(1)).expect("month in range"),
+            Frequency::Month => t
+                .checked_add_months(Months::new(1))
+                .expect("month in range"),
         }
     }
 }
@@ -440,7 +485,8 @@ impl Window<'_> {
     }
 
     fn format(&self, ms: Option<i64>) -> Value {
-        ms.map(|m| Value::from(self.local(m).format(DATE_FORMAT).to_string())).unwrap_or(Value::Null)
+        ms.map(|m| Value::from(self.local(m).format(DATE_FORMAT).to_string()))
+            .unwrap_or(Value::Null)
     }
 
     fn canonical(&self) -> Vec<&CanonicalConversation> {
@@ -479,7 +525,9 @@ fn parse_date(req: &Request<'_>, name: &str) -> Result<NaiveDateTime, Reply> {
     NaiveDateTime::parse_from_str(raw.trim(), DATE_FORMAT).map_err(|_| {
         bad_request(
             "INVALID_DATE_FORMAT",
-            &format!("'{name}' must look like 2025-12-01 00:00:00 (yyyy-MM-dd HH:mm:ss), not '{raw}'."),
+            &format!(
+                "'{name}' must look like 2025-12-01 00:00:00 (yyyy-MM-dd HH:mm:ss), not '{raw}'."
+            ),
         )
     })
 }
@@ -506,7 +554,10 @@ fn window<'a>(req: &Request<'a>, needs_frequency: bool) -> Result<Window<'a>, Re
     let from = parse_date(req, "from")?;
     let to = parse_date(req, "to")?;
     if from > to {
-        return Err(bad_request("INVALID_DATE_RANGE", "'from' must not be after 'to'."));
+        return Err(bad_request(
+            "INVALID_DATE_RANGE",
+            "'from' must not be after 'to'.",
+        ));
     }
     let frequency = match req.query("frequency") {
         Some(f) => Some(Frequency::parse(f).ok_or_else(|| {
@@ -527,9 +578,11 @@ fn window<'a>(req: &Request<'a>, needs_frequency: bool) -> Result<Window<'a>, Re
     if let Some(f) = frequency.filter(|_| needs_frequency) {
         let (allowed, max_range) = match f {
             Frequency::HalfHour | Frequency::Hour => (end - from <= Duration::days(7), "7 days"),
-            Frequency::Day | Frequency::Week | Frequency::Month => {
-                (from.checked_add_months(Months::new(1)).is_some_and(|m| end <= m), "1 month")
-            }
+            Frequency::Day | Frequency::Week | Frequency::Month => (
+                from.checked_add_months(Months::new(1))
+                    .is_some_and(|m| end <= m),
+                "1 month",
+            ),
         };
         if !allowed {
             let seconds = (end - from).num_seconds();
@@ -554,7 +607,14 @@ fn window<'a>(req: &Request<'a>, needs_frequency: bool) -> Result<Window<'a>, Re
         .filter(|c| c.created_at >= from_ms && c.created_at < end_ms)
         .map(|c| (c, world.canonical(c)))
         .collect();
-    Ok(Window { world, tz, from, to, frequency, rows })
+    Ok(Window {
+        world,
+        tz,
+        from,
+        to,
+        frequency,
+        rows,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -568,7 +628,9 @@ fn seconds_between(from: Option<i64>, to: Option<i64>) -> Value {
 }
 
 fn protocol(world: &World, c: &CanonicalConversation) -> (u32, &'static str) {
-    let channel = world.inbox(c.inbox_id.parse().unwrap_or(0)).map(|i| i.channel);
+    let channel = world
+        .inbox(c.inbox_id.parse().unwrap_or(0))
+        .map(|i| i.channel);
     match channel.map(|ch| ch.canonical()) {
         Some("web_chat") => (28, "web"),
         Some("whatsapp") => (31, "whatsapp"),
@@ -578,14 +640,20 @@ fn protocol(world: &World, c: &CanonicalConversation) -> (u32, &'static str) {
 }
 
 fn group_of(world: &World, team_id: Option<&str>) -> Value {
-    match team_id.and_then(|t| t.parse::<u32>().ok()).and_then(|id| world.team(id)) {
+    match team_id
+        .and_then(|t| t.parse::<u32>().ok())
+        .and_then(|id| world.team(id))
+    {
         Some(t) => json!({"id": t.id, "name": t.name, "description": ""}),
         None => Value::Null,
     }
 }
 
 fn agent_of(world: &World, agent_id: Option<&str>) -> Value {
-    match agent_id.and_then(|a| a.parse::<u32>().ok()).and_then(|id| world.agent(id)) {
+    match agent_id
+        .and_then(|a| a.parse::<u32>().ok())
+        .and_then(|id| world.agent(id))
+    {
         Some(a) => json!({
             "id": a.id,
             "name": a.name,
@@ -597,13 +665,23 @@ fn agent_of(world: &World, agent_id: Option<&str>) -> Value {
     }
 }
 
-const FIRST_NAMES: [&str; 8] = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gabriela", "Hugo"];
+const FIRST_NAMES: [&str; 8] = [
+    "Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gabriela", "Hugo",
+];
 const LAST_NAMES: [&str; 6] = ["Pérez", "Silva", "Gómez", "Costa", "Ruiz", "Lopes"];
-const CITIES: [(&str, &str); 5] =
-    [("Buenos Aires", "AR"), ("São Paulo", "BR"), ("Lima", "PE"), ("Bogotá", "CO"), ("Madrid", "ES")];
+const CITIES: [(&str, &str); 5] = [
+    ("Buenos Aires", "AR"),
+    ("São Paulo", "BR"),
+    ("Lima", "PE"),
+    ("Bogotá", "CO"),
+    ("Madrid", "ES"),
+];
 
 fn user_name(contact_id: u32) -> (&'static str, &'static str) {
-    (FIRST_NAMES[contact_id as usize % 8], LAST_NAMES[(contact_id / 8) as usize % 6])
+    (
+        FIRST_NAMES[contact_id as usize % 8],
+        LAST_NAMES[(contact_id / 8) as usize % 6],
+    )
 }
 
 /// Who closed the conversation: the agent of the resolution event, the bot, or the system.
@@ -624,7 +702,12 @@ fn closed_by(world: &World, raw: &Conversation, c: &CanonicalConversation) -> Va
     match (user, c.abandoned) {
         (Some(a), _) => json!({"id": a.id, "name": a.name}),
         (None, true) => json!({"id": 0, "name": "Usuario"}),
-        (None, false) => match c.agent_id.as_deref().and_then(|a| a.parse().ok()).and_then(|id| world.agent(id)) {
+        (None, false) => match c
+            .agent_id
+            .as_deref()
+            .and_then(|a| a.parse().ok())
+            .and_then(|id| world.agent(id))
+        {
             Some(a) => json!({"id": a.id, "name": a.name}),
             None => json!({"id": 0, "name": "Sistema"}),
         },
@@ -680,7 +763,7 @@ fn conversation_item(w: &Window<'_>, raw: &Conversation, c: &CanonicalConversati
         "feedback": c.csat_score.map(|s| json!({"id": 1, "name": "csat", "value": s})).unwrap_or(Value::Null),
         "closed_by": closed_by(world, raw, c),
         "location": {"id": raw.contact_id % 97, "city": city, "country": country, "ip": "0.0.0.0"},
-        "platform": {"id": 1, "name": if raw.contact_id % 3 == 0 { "Android" } else { "Windows" }, "version": "10"},
+        "platform": {"id": 1, "name": if raw.contact_id.is_multiple_of(3) { "Android" } else { "Windows" }, "version": "10"},
         "browser": {"id": 2, "name": "Chrome", "version": "120"},
     })
 }
@@ -688,31 +771,62 @@ fn conversation_item(w: &Window<'_>, raw: &Conversation, c: &CanonicalConversati
 fn conversation_list(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
     match req.faults.page_fault("conversation_list", 0) {
         Some(PageFault::Unauthorized) => {
-            return Err(error(401, "UNAUTHORIZED", "The Authorization token is not valid. Log in again.", None))
+            return Err(error(
+                401,
+                "UNAUTHORIZED",
+                "The Authorization token is not valid. Log in again.",
+                None,
+            ))
         }
         Some(PageFault::Malformed) => {
-            return Ok(json_reply("[{\"conversation_id\": 1, \"bot_id\"".to_string()))
+            return Ok(json_reply(
+                "[{\"conversation_id\": 1, \"bot_id\"".to_string(),
+            ))
         }
         None => {}
     }
-    let items: Vec<Value> = w.rows.iter().map(|(raw, c)| conversation_item(w, raw, c)).collect();
+    let items: Vec<Value> = w
+        .rows
+        .iter()
+        .map(|(raw, c)| conversation_item(w, raw, c))
+        .collect();
     Ok(json_reply(Value::Array(items).to_string()))
 }
 
 fn conversation_detail(req: &Request<'_>) -> Result<Reply, Reply> {
     let id: u32 = req
         .query("conversation_id")
-        .ok_or_else(|| bad_request("MISSING_PARAMETER", "The 'conversation_id' parameter is required."))?
+        .ok_or_else(|| {
+            bad_request(
+                "MISSING_PARAMETER",
+                "The 'conversation_id' parameter is required.",
+            )
+        })?
         .trim()
         .parse()
-        .map_err(|_| bad_request("INVALID_PARAMETER", "'conversation_id' must be a whole number."))?;
-    let tz: Tz = req.query("timezone").and_then(|t| t.parse().ok()).unwrap_or(Tz::UTC);
+        .map_err(|_| {
+            bad_request(
+                "INVALID_PARAMETER",
+                "'conversation_id' must be a whole number.",
+            )
+        })?;
+    let tz: Tz = req
+        .query("timezone")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(Tz::UTC);
     let world = req.world;
     let raw = world
         .conversations
         .iter()
         .find(|c| c.id == id)
-        .ok_or_else(|| error(404, "NOT_FOUND", &format!("There is no conversation {id}."), None))?;
+        .ok_or_else(|| {
+            error(
+                404,
+                "NOT_FOUND",
+                &format!("There is no conversation {id}."),
+                None,
+            )
+        })?;
     let c = world.canonical(raw);
     let w = Window {
         world,
@@ -742,7 +856,13 @@ fn conversation_detail(req: &Request<'_>) -> Result<Reply, Reply> {
 }
 
 fn groups(world: &World) -> Value {
-    Value::Array(world.teams.iter().map(|t| json!({"id": t.id, "name": t.name, "description": ""})).collect())
+    Value::Array(
+        world
+            .teams
+            .iter()
+            .map(|t| json!({"id": t.id, "name": t.name, "description": ""}))
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -756,7 +876,12 @@ fn sla_threshold(req: &Request<'_>) -> Result<f64, Reply> {
             .parse::<f64>()
             .ok()
             .filter(|v| *v >= 0.0 && v.is_finite())
-            .ok_or_else(|| bad_request("INVALID_PARAMETER", "'threshold' must be a number of seconds, e.g. 60.")),
+            .ok_or_else(|| {
+                bad_request(
+                    "INVALID_PARAMETER",
+                    "'threshold' must be a number of seconds, e.g. 60.",
+                )
+            }),
     }
 }
 
@@ -767,7 +892,10 @@ fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> Value {
         _ => false,
     };
     let queued = rows.iter().filter(|c| c.queued_at.is_some()).count();
-    let answered = rows.iter().filter(|c| within(c.queued_at, c.first_response_at)).count();
+    let answered = rows
+        .iter()
+        .filter(|c| within(c.queued_at, c.first_response_at))
+        .count();
     let abandoned_in = rows
         .iter()
         .filter(|c| c.abandoned && c.queued_at.is_some() && within(c.queued_at, c.resolved_at))
@@ -783,11 +911,14 @@ fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> Value {
 }
 
 fn round2(x: Option<f64>) -> Value {
-    x.map(|v| json!((v * 10_000.0).round() / 100.0)).unwrap_or(Value::Null)
+    x.map(|v| json!((v * 10_000.0).round() / 100.0))
+        .unwrap_or(Value::Null)
 }
 
 fn transferred(rows: &[&CanonicalConversation]) -> usize {
-    rows.iter().filter(|c| c.first_response_at.is_some() && c.transfers > 0).count()
+    rows.iter()
+        .filter(|c| c.first_response_at.is_some() && c.transfers > 0)
+        .count()
 }
 
 fn stats(_req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
@@ -855,7 +986,10 @@ fn sla(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
 }
 
 /// Conversations of the window by bucket start, every bucket of the range present.
-fn buckets<'w>(w: &'w Window<'_>, f: Frequency) -> BTreeMap<NaiveDateTime, Vec<&'w CanonicalConversation>> {
+fn buckets<'w>(
+    w: &'w Window<'_>,
+    f: Frequency,
+) -> BTreeMap<NaiveDateTime, Vec<&'w CanonicalConversation>> {
     let mut map: BTreeMap<NaiveDateTime, Vec<&CanonicalConversation>> = BTreeMap::new();
     let mut t = f.floor(w.from);
     while t <= w.to {
@@ -863,7 +997,9 @@ fn buckets<'w>(w: &'w Window<'_>, f: Frequency) -> BTreeMap<NaiveDateTime, Vec<&
         t = f.next(t);
     }
     for (_, c) in &w.rows {
-        map.entry(f.floor(w.local(c.created_at))).or_default().push(c);
+        map.entry(f.floor(w.local(c.created_at)))
+            .or_default()
+            .push(c);
     }
     map
 }
@@ -874,7 +1010,8 @@ fn histogram(_req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
         .into_iter()
         .map(|(start, rows)| {
             let k = kpis(&rows, 60.0);
-            let agents: BTreeSet<&str> = rows.iter().filter_map(|c| c.agent_id.as_deref()).collect();
+            let agents: BTreeSet<&str> =
+                rows.iter().filter_map(|c| c.agent_id.as_deref()).collect();
             json!({
                 "date": start.format(DATE_FORMAT).to_string(),
                 "total": k.volume,
@@ -898,7 +1035,10 @@ fn summary(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
         let mut by_key: BTreeMap<(Option<u32>, u32), Vec<&CanonicalConversation>> = BTreeMap::new();
         for c in rows {
             let team = c.team_id.as_deref().and_then(|t| t.parse().ok());
-            by_key.entry((team, protocol(w.world, c).0)).or_default().push(c);
+            by_key
+                .entry((team, protocol(w.world, c).0))
+                .or_default()
+                .push(c);
         }
         for ((team, _), group_rows) in by_key {
             let k = kpis(&group_rows, threshold);
@@ -923,7 +1063,10 @@ fn summary(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
         }
     }
     let mut body = w.header();
-    merge(&mut body, json!({"frequency": f.name(), "threshold_seconds": threshold, "data": rows_out}));
+    merge(
+        &mut body,
+        json!({"frequency": f.name(), "threshold_seconds": threshold, "data": rows_out}),
+    );
     Ok(json_reply(body.to_string()))
 }
 
@@ -969,20 +1112,28 @@ fn feedback(_req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
     for score in 1..=5 {
         distribution.insert(
             score.to_string(),
-            rows.iter().filter(|c| c.csat_score == Some(score as f64)).count(),
+            rows.iter()
+                .filter(|c| c.csat_score == Some(score as f64))
+                .count(),
         );
     }
     let comments = w
         .rows
         .iter()
         .filter_map(|(raw, _)| {
-            raw.messages.iter().filter(|m| m.content_type == 9).max_by_key(|m| (m.at, m.id))
+            raw.messages
+                .iter()
+                .filter(|m| m.content_type == 9)
+                .max_by_key(|m| (m.at, m.id))
         })
         .filter(|m| m.csat.as_ref().is_some_and(|s| !s.feedback.is_empty()))
         .count();
     let mut body = w.header();
     merge(&mut body, feedback_summary(&k));
-    merge(&mut body, json!({"distribution": distribution, "comments": comments}));
+    merge(
+        &mut body,
+        json!({"distribution": distribution, "comments": comments}),
+    );
     Ok(json_reply(body.to_string()))
 }
 
@@ -990,21 +1141,63 @@ fn feedback(_req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
 // CSV export
 
 const HEADERS: [(&str, [&str; 14]); 3] = [
-    ("en", [
-        "Conversation ID", "Created at", "Queued at", "Started at", "Ended at", "Wait time (s)",
-        "First response time (s)", "Session time (s)", "Group", "Protocol", "Agent", "User",
-        "Status", "Feedback",
-    ]),
-    ("es", [
-        "ID de conversación", "Fecha de creación", "Fecha de ingreso a la cola", "Fecha de inicio",
-        "Fecha de fin", "Tiempo de espera (s)", "Tiempo de primera respuesta (s)",
-        "Tiempo de sesión (s)", "Grupo", "Protocolo", "Agente", "Usuario", "Estado", "Valoración",
-    ]),
-    ("pt", [
-        "ID da conversa", "Data de criação", "Entrada na fila", "Data de início", "Data de fim",
-        "Tempo de espera (s)", "Tempo de primeira resposta (s)", "Tempo de sessão (s)", "Grupo",
-        "Protocolo", "Agente", "Usuário", "Status", "Avaliação",
-    ]),
+    (
+        "en",
+        [
+            "Conversation ID",
+            "Created at",
+            "Queued at",
+            "Started at",
+            "Ended at",
+            "Wait time (s)",
+            "First response time (s)",
+            "Session time (s)",
+            "Group",
+            "Protocol",
+            "Agent",
+            "User",
+            "Status",
+            "Feedback",
+        ],
+    ),
+    (
+        "es",
+        [
+            "ID de conversación",
+            "Fecha de creación",
+            "Fecha de ingreso a la cola",
+            "Fecha de inicio",
+            "Fecha de fin",
+            "Tiempo de espera (s)",
+            "Tiempo de primera respuesta (s)",
+            "Tiempo de sesión (s)",
+            "Grupo",
+            "Protocolo",
+            "Agente",
+            "Usuario",
+            "Estado",
+            "Valoración",
+        ],
+    ),
+    (
+        "pt",
+        [
+            "ID da conversa",
+            "Data de criação",
+            "Entrada na fila",
+            "Data de início",
+            "Data de fim",
+            "Tempo de espera (s)",
+            "Tempo de primeira resposta (s)",
+            "Tempo de sessão (s)",
+            "Grupo",
+            "Protocolo",
+            "Agente",
+            "Usuário",
+            "Status",
+            "Avaliação",
+        ],
+    ),
 ];
 
 fn status_label(lang: &str, status: &str) -> &'static str {
@@ -1036,7 +1229,11 @@ fn csv_field(v: &str) -> String {
 }
 
 fn export_simple(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
-    let lang = req.query("lang").or_else(|| req.query("language")).unwrap_or("es").to_ascii_lowercase();
+    let lang = req
+        .query("lang")
+        .or_else(|| req.query("language"))
+        .unwrap_or("es")
+        .to_ascii_lowercase();
     let Some((_, headers)) = HEADERS.iter().find(|(l, _)| *l == lang) else {
         return Err(bad_request(
             "INVALID_LANGUAGE",
@@ -1048,11 +1245,19 @@ fn export_simple(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let mut out = headers.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(",");
+    let mut out = headers
+        .iter()
+        .map(|h| csv_field(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     for (raw, c) in &w.rows {
         let item = conversation_item(w, raw, c);
-        let user = format!("{} {}", text(&item["user"]["first_name"]), text(&item["user"]["last_name"]));
+        let user = format!(
+            "{} {}",
+            text(&item["user"]["first_name"]),
+            text(&item["user"]["last_name"])
+        );
         let fields = [
             text(&item["conversation_id"]),
             text(&item["createddatetime"]),
@@ -1069,10 +1274,21 @@ fn export_simple(req: &Request<'_>, w: &Window<'_>) -> Result<Reply, Reply> {
             status_label(&lang, &c.status).to_string(),
             text(&item["feedback"]["value"]),
         ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
-    Ok(Reply { status: 200, content_type: CSV_TYPE, body: out, retry_after: None })
+    Ok(Reply {
+        status: 200,
+        content_type: CSV_TYPE,
+        body: out,
+        retry_after: None,
+    })
 }
 
 #[cfg(test)]
@@ -1082,13 +1298,22 @@ mod tests {
     #[test]
     fn tokens_check_their_mac_and_expiry() {
         let t = issue_token("key", Role::Reports, 3, 1_000);
-        assert!(matches!(check_token("key", &t, 999), TokenCheck::Valid(Role::Reports)));
+        assert!(matches!(
+            check_token("key", &t, 999),
+            TokenCheck::Valid(Role::Reports)
+        ));
         assert!(matches!(check_token("key", &t, 1_000), TokenCheck::Expired));
         assert!(matches!(check_token("other", &t, 0), TokenCheck::Invalid));
         let forged = t.replace(".1000.", ".9000.");
-        assert!(matches!(check_token("key", &forged, 0), TokenCheck::Invalid));
+        assert!(matches!(
+            check_token("key", &forged, 0),
+            TokenCheck::Invalid
+        ));
         let agent = issue_token("key", Role::Agent, 4, 1_000);
-        assert!(matches!(check_token("key", &agent, 0), TokenCheck::Valid(Role::Agent)));
+        assert!(matches!(
+            check_token("key", &agent, 0),
+            TokenCheck::Valid(Role::Agent)
+        ));
     }
 
     #[test]
@@ -1100,7 +1325,13 @@ mod tests {
         assert_eq!(f(Frequency::Day), "2026-01-08 00:00:00");
         assert_eq!(f(Frequency::Week), "2026-01-05 00:00:00");
         assert_eq!(f(Frequency::Month), "2026-01-01 00:00:00");
-        assert_eq!(Frequency::Month.next(Frequency::Month.floor(t)).format(DATE_FORMAT).to_string(), "2026-02-01 00:00:00");
+        assert_eq!(
+            Frequency::Month
+                .next(Frequency::Month.floor(t))
+                .format(DATE_FORMAT)
+                .to_string(),
+            "2026-02-01 00:00:00"
+        );
     }
 
     #[test]

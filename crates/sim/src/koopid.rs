@@ -122,7 +122,12 @@ fn error(status: u16, message: &str) -> Reply {
         _ => "Internal Server Error",
     };
     let body = json!({"status": status, "error": reason, "message": message});
-    Reply { status, content_type: JSON_TYPE, body: body.to_string(), retry_after: None }
+    Reply {
+        status,
+        content_type: JSON_TYPE,
+        body: body.to_string(),
+        retry_after: None,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -138,7 +143,7 @@ enum Endpoint {
     AgentSessionStats,
     BotAccessStats,
     ChatStats,
-    CustomerEndpoint,
+    CustomerEndpoints,
     DbStats,
     Intents,
     InteractionType,
@@ -153,8 +158,11 @@ enum Endpoint {
     Analytics,
 }
 
-/// The endpoint, its documented methods, and the provider id named in the path if any.
-fn route(path: &str) -> Option<(Endpoint, &'static [Verb], Option<&str>, Option<&str>)> {
+/// The endpoint, its documented methods, the provider id named in the path if any, and the
+/// analysis type of the Analytics routes.
+type Route<'p> = (Endpoint, &'static [Verb], Option<&'p str>, Option<&'p str>);
+
+fn route(path: &str) -> Option<Route<'_>> {
     use Endpoint::*;
     const GET: &[Verb] = &[Verb::Get];
     const POST: &[Verb] = &[Verb::Post];
@@ -167,7 +175,7 @@ fn route(path: &str) -> Option<(Endpoint, &'static [Verb], Option<&str>, Option<
         ["AgentSessionStats"] => (AgentSessionStats, POST, None, None),
         ["BotAccessStats"] => (BotAccessStats, POST, None, None),
         ["ChatStats"] => (ChatStats, GET, None, None),
-        ["CustomerEndpoint"] => (CustomerEndpoint, POST, None, None),
+        ["CustomerEndpoint"] => (CustomerEndpoints, POST, None, None),
         ["DBStats"] => (DbStats, POST, None, None),
         ["Intents"] => (Intents, POST, None, None),
         ["InteractionType"] => (InteractionType, POST, None, None),
@@ -186,16 +194,34 @@ fn route(path: &str) -> Option<(Endpoint, &'static [Verb], Option<&str>, Option<
 
 pub async fn handle(req: &Request<'_>, _state: &State) -> Reply {
     let Some((endpoint, verbs, path_provider, kind)) = route(req.path) else {
-        return error(404, &format!("There is no Dashboard endpoint at {}.", req.path));
+        return error(
+            404,
+            &format!("There is no Dashboard endpoint at {}.", req.path),
+        );
     };
     let verb = match *req.method {
         axum::http::Method::GET => Verb::Get,
         axum::http::Method::POST => Verb::Post,
-        _ => return error(405, &format!("{} does not accept {}.", req.path, req.method)),
+        _ => {
+            return error(
+                405,
+                &format!("{} does not accept {}.", req.path, req.method),
+            )
+        }
     };
     if !verbs.contains(&verb) {
-        let expected = if verbs.contains(&Verb::Get) { "GET" } else { "POST" };
-        return error(405, &format!("{} is called with {expected}, not {}.", req.path, req.method));
+        let expected = if verbs.contains(&Verb::Get) {
+            "GET"
+        } else {
+            "POST"
+        };
+        return error(
+            405,
+            &format!(
+                "{} is called with {expected}, not {}.",
+                req.path, req.method
+            ),
+        );
     }
     if let Err(reply) = authorize(req, path_provider) {
         return reply;
@@ -241,7 +267,12 @@ fn authorize(req: &Request<'_>, path_provider: Option<&str>) -> Result<(), Reply
     let provider = req
         .query("providerId")
         .filter(|p| !p.is_empty())
-        .ok_or_else(|| error(400, "The providerId query parameter is required on every call."))?;
+        .ok_or_else(|| {
+            error(
+                400,
+                "The providerId query parameter is required on every call.",
+            )
+        })?;
     if provider != PROVIDER_ID || path_provider.is_some_and(|p| p != PROVIDER_ID) {
         return Err(error(403, "This API key cannot read that providerId. Check the provider id of your Koopid account."));
     }
@@ -264,7 +295,9 @@ struct Filter {
 }
 
 fn as_i64(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).or_else(|| v.as_f64().map(|f| f as i64))
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        .or_else(|| v.as_f64().map(|f| f as i64))
 }
 
 impl Filter {
@@ -292,29 +325,53 @@ impl Filter {
         let number = |name: &str| -> Result<Option<i64>, Reply> {
             match fields.get(name) {
                 None | Some(Value::Null) => Ok(None),
-                Some(v) => as_i64(v)
-                    .map(Some)
-                    .ok_or_else(|| error(400, &format!("'{name}' must be a whole number, not {v}."))),
+                Some(v) => as_i64(v).map(Some).ok_or_else(|| {
+                    error(400, &format!("'{name}' must be a whole number, not {v}."))
+                }),
             }
         };
-        let ms = |v: i64| if v.abs() < 100_000_000_000 { v * 1000 } else { v };
-        let tz: Tz = match fields.get("tz").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        let ms = |v: i64| {
+            if v.abs() < 100_000_000_000 {
+                v * 1000
+            } else {
+                v
+            }
+        };
+        let tz: Tz = match fields
+            .get("tz")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             None => Tz::UTC,
-            Some(name) => name
-                .parse()
-                .map_err(|_| error(400, &format!("'{name}' is not a time zone; use a name like America/Chicago or UTC.")))?,
+            Some(name) => name.parse().map_err(|_| {
+                error(
+                    400,
+                    &format!(
+                        "'{name}' is not a time zone; use a name like America/Chicago or UTC."
+                    ),
+                )
+            })?,
         };
         let end = number("end")?.map(ms).unwrap_or(req.now_ms);
         let start = number("start")?.map(ms).unwrap_or(end - 30 * DAY_MS);
         if end <= start {
-            return Err(error(400, "'end' must be after 'start' (epoch milliseconds)."));
+            return Err(error(
+                400,
+                "'end' must be after 'start' (epoch milliseconds).",
+            ));
         }
         if end - start > MAX_RANGE_MS {
-            return Err(error(400, "The time range is longer than 31 days. Split it into several calls."));
+            return Err(error(
+                400,
+                "The time range is longer than 31 days. Split it into several calls.",
+            ));
         }
         let interval = number("interval")?.unwrap_or(DAY_MS);
         if ![1_800_000, 3_600_000, DAY_MS].contains(&interval) {
-            return Err(error(400, "'interval' must be 1800000 (30 minutes), 3600000 (1 hour) or 86400000 (1 day)."));
+            return Err(error(
+                400,
+                "'interval' must be 1800000 (30 minutes), 3600000 (1 hour) or 86400000 (1 day).",
+            ));
         }
         let sla_seconds = number("slaSeconds")?.unwrap_or(60);
         if sla_seconds < 0 {
@@ -323,7 +380,10 @@ impl Filter {
         let offset = number("offset")?.unwrap_or(0);
         let limit = number("limit")?;
         if offset < 0 || limit.is_some_and(|l| !(1..=1000).contains(&l)) {
-            return Err(error(400, "'offset' must be ≥ 0 and 'limit' between 1 and 1000."));
+            return Err(error(
+                400,
+                "'offset' must be ≥ 0 and 'limit' between 1 and 1000.",
+            ));
         }
         Ok(Filter {
             tz,
@@ -397,7 +457,9 @@ fn selected<'w>(world: &'w World, f: &Filter) -> Vec<(&'w Conversation, Canonica
 }
 
 fn ms(seconds: Option<f64>) -> Value {
-    seconds.map(|s| json!((s * 1000.0).round() as i64)).unwrap_or(Value::Null)
+    seconds
+        .map(|s| json!((s * 1000.0).round() as i64))
+        .unwrap_or(Value::Null)
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -413,7 +475,10 @@ fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> (usize, usize)
         _ => false,
     };
     let queued = rows.iter().filter(|c| c.queued_at.is_some()).count();
-    let met = rows.iter().filter(|c| within(c.queued_at, c.first_response_at)).count();
+    let met = rows
+        .iter()
+        .filter(|c| within(c.queued_at, c.first_response_at))
+        .count();
     let abandoned_in = rows
         .iter()
         .filter(|c| c.abandoned && c.queued_at.is_some() && within(c.queued_at, c.resolved_at))
@@ -421,7 +486,12 @@ fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> (usize, usize)
     (met, queued - abandoned_in)
 }
 
-fn answer(req: &Request<'_>, endpoint: Endpoint, kind: Option<&str>, f: &Filter) -> Result<Value, Reply> {
+fn answer(
+    req: &Request<'_>,
+    endpoint: Endpoint,
+    kind: Option<&str>,
+    f: &Filter,
+) -> Result<Value, Reply> {
     let world = req.world;
     let sel = selected(world, f);
     let rows: Vec<&CanonicalConversation> = sel.iter().map(|(_, c)| c).collect();
@@ -432,7 +502,7 @@ fn answer(req: &Request<'_>, endpoint: Endpoint, kind: Option<&str>, f: &Filter)
         Endpoint::AgentSessionStats => agent_sessions(world, &rows),
         Endpoint::BotAccessStats => bot_access(&rows, f),
         Endpoint::ChatStats => chat_stats(&rows),
-        Endpoint::CustomerEndpoint => customer_endpoints(world, &sel),
+        Endpoint::CustomerEndpoints => customer_endpoints(world, &sel),
         Endpoint::DbStats => db_stats(world, &sel),
         Endpoint::Intents => intents(world, &sel),
         Endpoint::InteractionType => interaction_types(&rows),
@@ -457,7 +527,9 @@ fn agent_access(world: &World, f: &Filter) -> Value {
     let mut seen: BTreeMap<u32, (i64, i64, BTreeSet<chrono::NaiveDate>, u64)> = BTreeMap::new();
     for m in world.conversations.iter().flat_map(|c| &c.messages) {
         if let (Sender::Agent(a), true) = (m.sender, m.at >= f.start && m.at < f.end) {
-            let e = seen.entry(a).or_insert((i64::MAX, i64::MIN, BTreeSet::new(), 0));
+            let e = seen
+                .entry(a)
+                .or_insert((i64::MAX, i64::MIN, BTreeSet::new(), 0));
             e.0 = e.0.min(m.at);
             e.1 = e.1.max(m.at);
             e.2.insert(f.local(m.at).date());
@@ -489,25 +561,27 @@ fn group_by<'a, K: Ord>(
 }
 
 fn agent_queues(world: &World, rows: &[&CanonicalConversation], f: &Filter) -> Value {
-    let queues: Vec<Value> = group_by(rows, |c| c.team_id.as_deref().and_then(|t| t.parse::<u32>().ok()))
-        .into_iter()
-        .map(|(team, v)| {
-            let k = kpis(&v, f.sla_seconds);
-            let (met, _) = sla_counts(&v, f.sla_seconds);
-            json!({
-                "queueId": team,
-                "name": world.team(team).map(|t| t.name.as_str()).unwrap_or(""),
-                "offered": k.queued,
-                "answered": k.handled,
-                "abandoned": k.abandoned,
-                "avgWaitMs": ms(k.wait_seconds.mean),
-                "avgFirstResponseMs": ms(k.first_response_seconds.mean),
-                "slaThresholdMs": (f.sla_seconds * 1000.0) as i64,
-                "slaMet": met,
-                "slaShare": k.sla_share,
-            })
+    let queues: Vec<Value> = group_by(rows, |c| {
+        c.team_id.as_deref().and_then(|t| t.parse::<u32>().ok())
+    })
+    .into_iter()
+    .map(|(team, v)| {
+        let k = kpis(&v, f.sla_seconds);
+        let (met, _) = sla_counts(&v, f.sla_seconds);
+        json!({
+            "queueId": team,
+            "name": world.team(team).map(|t| t.name.as_str()).unwrap_or(""),
+            "offered": k.queued,
+            "answered": k.handled,
+            "abandoned": k.abandoned,
+            "avgWaitMs": ms(k.wait_seconds.mean),
+            "avgFirstResponseMs": ms(k.first_response_seconds.mean),
+            "slaThresholdMs": (f.sla_seconds * 1000.0) as i64,
+            "slaMet": met,
+            "slaShare": k.sla_share,
         })
-        .collect();
+    })
+    .collect();
     json!({"queues": queues})
 }
 
@@ -536,13 +610,20 @@ fn agent_sessions(world: &World, rows: &[&CanonicalConversation]) -> Value {
 fn bot_counts(rows: &[&CanonicalConversation]) -> (usize, usize, usize) {
     let sessions = rows.iter().filter(|c| c.bot_handled).count();
     let resolved = rows.iter().filter(|c| c.bot_resolved).count();
-    let handed = rows.iter().filter(|c| c.bot_handled && c.queued_at.is_some()).count();
+    let handed = rows
+        .iter()
+        .filter(|c| c.bot_handled && c.queued_at.is_some())
+        .count();
     (sessions, resolved, handed)
 }
 
 /// The window's conversations per interval bucket, every bucket present.
-fn per_bucket<'a>(rows: &[&'a CanonicalConversation], f: &Filter) -> BTreeMap<i64, Vec<&'a CanonicalConversation>> {
-    let mut m: BTreeMap<i64, Vec<&CanonicalConversation>> = f.buckets().into_iter().map(|b| (b, Vec::new())).collect();
+fn per_bucket<'a>(
+    rows: &[&'a CanonicalConversation],
+    f: &Filter,
+) -> BTreeMap<i64, Vec<&'a CanonicalConversation>> {
+    let mut m: BTreeMap<i64, Vec<&CanonicalConversation>> =
+        f.buckets().into_iter().map(|b| (b, Vec::new())).collect();
     for c in rows {
         m.entry(f.bucket(c.created_at)).or_default().push(c);
     }
@@ -590,7 +671,11 @@ fn customer_endpoints(world: &World, sel: &[(&Conversation, CanonicalConversatio
         .inboxes
         .iter()
         .map(|inbox| {
-            let convs: Vec<&Conversation> = sel.iter().map(|(c, _)| *c).filter(|c| c.inbox_id == inbox.id).collect();
+            let convs: Vec<&Conversation> = sel
+                .iter()
+                .map(|(c, _)| *c)
+                .filter(|c| c.inbox_id == inbox.id)
+                .collect();
             let customers: BTreeSet<u32> = convs.iter().map(|c| c.contact_id).collect();
             json!({"endpointId": inbox.id, "name": inbox.name, "channel": inbox.channel.canonical(),
                 "customers": customers.len(), "conversations": convs.len()})
@@ -648,7 +733,10 @@ fn interaction_types(rows: &[&CanonicalConversation]) -> Value {
 
 fn page_fault(req: &Request<'_>, collection: &str, offset: usize) -> Result<(), Reply> {
     match req.faults.page_fault(collection, offset as u64) {
-        Some(PageFault::Unauthorized) => Err(error(401, "The apiKey is not valid. Request a new analytics API key from Koopid.")),
+        Some(PageFault::Unauthorized) => Err(error(
+            401,
+            "The apiKey is not valid. Request a new analytics API key from Koopid.",
+        )),
         Some(PageFault::Malformed) => Err(Reply {
             status: 201,
             content_type: JSON_TYPE,
@@ -659,7 +747,11 @@ fn page_fault(req: &Request<'_>, collection: &str, offset: usize) -> Result<(), 
     }
 }
 
-fn interactions(req: &Request<'_>, sel: &[(&Conversation, CanonicalConversation)], f: &Filter) -> Result<Value, Reply> {
+fn interactions(
+    req: &Request<'_>,
+    sel: &[(&Conversation, CanonicalConversation)],
+    f: &Filter,
+) -> Result<Value, Reply> {
     page_fault(req, "Interactions", f.offset)?;
     let items: Vec<Value> = sel
         .iter()
@@ -686,7 +778,9 @@ fn interactions(req: &Request<'_>, sel: &[(&Conversation, CanonicalConversation)
             })
         })
         .collect();
-    Ok(json!({"total": sel.len(), "offset": f.offset, "limit": f.page_size(), "interactions": items}))
+    Ok(
+        json!({"total": sel.len(), "offset": f.offset, "limit": f.page_size(), "interactions": items}),
+    )
 }
 
 struct PublicMessage<'a> {
@@ -698,7 +792,12 @@ fn public_messages<'a>(world: &'a World, f: &Filter) -> Vec<PublicMessage<'a>> {
     let mut out: Vec<PublicMessage> = world
         .conversations
         .iter()
-        .flat_map(|c| c.messages.iter().map(move |m| PublicMessage { conversation: c.id, message: m }))
+        .flat_map(|c| {
+            c.messages.iter().map(move |m| PublicMessage {
+                conversation: c.id,
+                message: m,
+            })
+        })
         .filter(|p| !p.message.private && p.message.at >= f.start && p.message.at < f.end)
         .collect();
     out.sort_by_key(|p| (p.message.at, p.message.id));
@@ -719,7 +818,12 @@ fn message_item(p: &PublicMessage<'_>, text: &str) -> Value {
 fn messages(req: &Request<'_>, world: &World, f: &Filter) -> Result<Value, Reply> {
     page_fault(req, "Messages", f.offset)?;
     let all = public_messages(world, f);
-    let items: Vec<Value> = all.iter().skip(f.offset).take(f.page_size()).map(|p| message_item(p, &p.message.content)).collect();
+    let items: Vec<Value> = all
+        .iter()
+        .skip(f.offset)
+        .take(f.page_size())
+        .map(|p| message_item(p, &p.message.content))
+        .collect();
     Ok(json!({"total": all.len(), "offset": f.offset, "limit": f.page_size(), "messages": items}))
 }
 
@@ -752,36 +856,55 @@ fn summary(rows: &[&CanonicalConversation], f: &Filter) -> Value {
 }
 
 const STOP_WORDS: &[&str] = &[
-    "that", "this", "with", "have", "from", "when", "what", "where", "your", "will", "just", "been",
-    "they", "them", "then", "than", "there", "their", "into", "also", "same", "does", "can't",
+    "that", "this", "with", "have", "from", "when", "what", "where", "your", "will", "just",
+    "been", "they", "them", "then", "than", "there", "their", "into", "also", "same", "does",
+    "can't",
 ];
 
 fn top_words(world: &World, f: &Filter) -> Value {
     let limit = f.limit.unwrap_or(20);
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for p in public_messages(world, f).iter().filter(|p| p.message.sender == Sender::Contact) {
-        for word in p.message.content.split(|ch: char| !ch.is_alphabetic() && ch != '\'') {
+    for p in public_messages(world, f)
+        .iter()
+        .filter(|p| p.message.sender == Sender::Contact)
+    {
+        for word in p
+            .message
+            .content
+            .split(|ch: char| !ch.is_alphabetic() && ch != '\'')
+        {
             let w = word.trim_matches('\'').to_lowercase();
             if w.chars().count() >= 4 && !STOP_WORDS.contains(&w.as_str()) {
                 *counts.entry(w).or_default() += 1;
             }
         }
     }
-    let words: Vec<Value> = ranked(counts).into_iter().take(limit).map(|(w, n)| json!({"word": w, "count": n})).collect();
+    let words: Vec<Value> = ranked(counts)
+        .into_iter()
+        .take(limit)
+        .map(|(w, n)| json!({"word": w, "count": n}))
+        .collect();
     json!({"words": words})
 }
 
 fn user_activity(req: &Request<'_>, world: &World, f: &Filter) -> Value {
     let at = f.for_ms.unwrap_or(req.now_ms - DAY_MS);
     let day = f.local(at).date();
-    let midnight = |d: chrono::NaiveDate| to_utc_ms(f.tz, d.and_hms_opt(0, 0, 0).expect("midnight"));
+    let midnight =
+        |d: chrono::NaiveDate| to_utc_ms(f.tz, d.and_hms_opt(0, 0, 0).expect("midnight"));
     let (from, to) = (midnight(day), midnight(day + Duration::days(1)));
-    let convs: Vec<&Conversation> =
-        world.conversations.iter().filter(|c| c.created_at >= from && c.created_at < to).collect();
+    let convs: Vec<&Conversation> = world
+        .conversations
+        .iter()
+        .filter(|c| c.created_at >= from && c.created_at < to)
+        .collect();
     let users: BTreeSet<u32> = convs.iter().map(|c| c.contact_id).collect();
     let hours: Vec<Value> = (0..24)
         .map(|h| {
-            let in_hour: Vec<&&Conversation> = convs.iter().filter(|c| f.local(c.created_at).hour() == h).collect();
+            let in_hour: Vec<&&Conversation> = convs
+                .iter()
+                .filter(|c| f.local(c.created_at).hour() == h)
+                .collect();
             let users: BTreeSet<u32> = in_hour.iter().map(|c| c.contact_id).collect();
             json!({"hour": h, "activeUsers": users.len(), "conversations": in_hour.len()})
         })
@@ -857,13 +980,19 @@ fn redacted_items(world: &World, f: &Filter) -> Vec<(Value, bool, i64)> {
 }
 
 fn redacted_messages(world: &World, f: &Filter) -> Value {
-    let items: Vec<Value> = redacted_items(world, f).into_iter().map(|(v, _, _)| v).collect();
+    let items: Vec<Value> = redacted_items(world, f)
+        .into_iter()
+        .map(|(v, _, _)| v)
+        .collect();
     json!({"total": items.len(), "messages": items})
 }
 
 fn redacted_with_plot(world: &World, f: &Filter) -> Value {
-    let extracted: Vec<(Value, i64)> =
-        redacted_items(world, f).into_iter().filter(|(_, changed, _)| *changed).map(|(v, _, at)| (v, at)).collect();
+    let extracted: Vec<(Value, i64)> = redacted_items(world, f)
+        .into_iter()
+        .filter(|(_, changed, _)| *changed)
+        .map(|(v, _, at)| (v, at))
+        .collect();
     let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
     for (_, at) in &extracted {
         *per_day.entry(f.local(*at).date().to_string()).or_default() += 1;
@@ -881,7 +1010,11 @@ fn redacted_with_plot(world: &World, f: &Filter) -> Value {
             )
         })
         .collect();
-    let status = if extracted.is_empty() { "No redacted messages" } else { "success" };
+    let status = if extracted.is_empty() {
+        "No redacted messages"
+    } else {
+        "success"
+    };
     json!({
         "extractedMessages": extracted.into_iter().map(|(v, _)| v).collect::<Vec<_>>(),
         "htmlView": format!("<div class=\"koopid-plot\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"100\">{bars}</svg></div>", per_day.len().max(1) * 24),
@@ -889,12 +1022,26 @@ fn redacted_with_plot(world: &World, f: &Filter) -> Value {
     })
 }
 
-const ANALYSES: [&str; 8] =
-    ["conversations", "abandonment", "firstResponse", "waitTime", "handleTime", "sla", "csat", "botContainment"];
+const ANALYSES: [&str; 8] = [
+    "conversations",
+    "abandonment",
+    "firstResponse",
+    "waitTime",
+    "handleTime",
+    "sla",
+    "csat",
+    "botContainment",
+];
 
 fn analytics(rows: &[&CanonicalConversation], f: &Filter, kind: &str) -> Result<Value, Reply> {
     if !ANALYSES.contains(&kind) {
-        return Err(error(404, &format!("Unknown analysisType '{kind}'. Use one of: {}.", ANALYSES.join(", "))));
+        return Err(error(
+            404,
+            &format!(
+                "Unknown analysisType '{kind}'. Use one of: {}.",
+                ANALYSES.join(", ")
+            ),
+        ));
     }
     let series: Vec<Value> = per_bucket(rows, f)
         .into_iter()
@@ -922,16 +1069,34 @@ mod tests {
 
     #[test]
     fn redaction_hides_long_numbers_and_emails_only() {
-        assert_eq!(redact("Error 502 when I log in."), ("Error [REDACTED] when I log in.".to_string(), true));
-        assert_eq!(redact("mail me at ana@example.com, thanks"), ("mail me at [REDACTED], thanks".to_string(), true));
-        assert_eq!(redact("size M for 50 units"), ("size M for 50 units".to_string(), false));
+        assert_eq!(
+            redact("Error 502 when I log in."),
+            ("Error [REDACTED] when I log in.".to_string(), true)
+        );
+        assert_eq!(
+            redact("mail me at ana@example.com, thanks"),
+            ("mail me at [REDACTED], thanks".to_string(), true)
+        );
+        assert_eq!(
+            redact("size M for 50 units"),
+            ("size M for 50 units".to_string(), false)
+        );
     }
 
     #[test]
     fn routes_follow_the_documented_paths() {
-        assert!(matches!(route("/Dashboard/AgetQueueStats"), Some((Endpoint::AgentQueueStats, _, None, None))));
-        assert!(matches!(route("/Dashboard/p1/ConversationStats"), Some((Endpoint::ConversationStats, _, Some("p1"), None))));
-        assert!(matches!(route("/Dashboard/Analytics/sla/p1"), Some((Endpoint::Analytics, _, Some("p1"), Some("sla")))));
+        assert!(matches!(
+            route("/Dashboard/AgetQueueStats"),
+            Some((Endpoint::AgentQueueStats, _, None, None))
+        ));
+        assert!(matches!(
+            route("/Dashboard/p1/ConversationStats"),
+            Some((Endpoint::ConversationStats, _, Some("p1"), None))
+        ));
+        assert!(matches!(
+            route("/Dashboard/Analytics/sla/p1"),
+            Some((Endpoint::Analytics, _, Some("p1"), Some("sla")))
+        ));
         assert!(route("/Dashboard/Nope").is_none());
     }
 }
