@@ -1,14 +1,58 @@
 //! OData v4 machinery shared by the Live Agent OData versions: query options (`$top`,
 //! `$skip`, `$select`, `$orderby`, `$filter`), paging over pre-sorted indexes, the JSON
-//! envelope, CSDL `$metadata` and OData error bodies. A version (`v1_1`, later `v1_0` and
-//! `v2_0`) only declares its entity sets and their fields.
+//! envelope, CSDL `$metadata` and OData error bodies. The world's records become entity sets
+//! once, in [`world_sets`], answering every column any version has; a version (`v1_0`,
+//! `v1_1`, `v2_0`) only declares which collections and columns it shows, so its service
+//! document and `$metadata` list exactly those and a value never differs between versions.
 //!
 //! Paging is cheap on big tables: rows are kept in id order and in (updated_at, id) order;
 //! a `$filter` whose top-level `and` terms bound `id` or `updated_at` becomes a binary
 //! search on the matching index, and when nothing else is filtered `$skip` is a slice
 //! offset. Other orders fall back to filter + sort.
+//!
+//! ## Assumptions
+//!
+//! Where the platform reference (`shared/reference/vendor-apis.md` §1) is silent or unsure,
+//! the simulator chooses:
+//! - v1.0 is the shape documented from 2025.13 on (with `assigned_at`, `ended_at`,
+//!   `conversation_ids`, `last_sign_out_at`), not the older smaller column set; new columns
+//!   go after the documented v1.1 ones in field lists and `$metadata`.
+//! - `Conversation.assigned_at` = the first `assignee_changed` (the canonical
+//!   `assigned_at`); `Conversation.ended_at` = the latest `conversation_resolved` of a
+//!   conversation whose status is resolved (the canonical `resolved_at`, so it includes
+//!   abandoned and bot-resolved conversations), null otherwise.
+//! - `Label.conversation_ids` is a JSON array of conversation ids in ascending order, sent
+//!   as a JSON-encoded string like the other JSON columns (`"[3,17]"`).
+//! - v2.0 = the v1.0 shapes (the 1.1 changes "rolled back") plus `Conversation.priority` as
+//!   Chatwoot's number (low 0, medium 1, high 2, urgent 3); the text stays in
+//!   `custom_attributes.priority` in every version. The URL prefix is `/v2.0/odata/`.
+//! - `Team` (v2.0): `id`, `name`, `description`, `allow_auto_assign`, `account_id`,
+//!   `created_at`, `updated_at`, mirroring Chatwoot's `teams` table; the world's teams, with
+//!   `description` "<name> agents", `allow_auto_assign` true, times = account setup.
+//! - `AgentAvailabilityRecord` (v2.0): `id`, `user_id`, `availability` (User.availability's
+//!   enum), `started_at`, `ended_at`, `account_id`, `created_at` (= `started_at`),
+//!   `updated_at` (= `ended_at`, or `started_at` while running). One record per agent per
+//!   day of the world on which the agent's shift runs, covering the shift (UTC), all
+//!   `availability` 0 (online); time outside records is offline. Ids count from 1 in order of
+//!   (started_at, user_id). A shift still running at the world's end has `ended_at` null.
+//!   Records are the planned shifts: an agent finishing a conversation a little after the
+//!   shift's end (the world allows it) does not extend the record.
+//! - `User.last_sign_out_at` = the end of the agent's last ended shift; `current_sign_in_at`
+//!   and `last_sign_in_at` (every version) = the start of the agent's last shift.
 
+pub mod v1_0;
 pub mod v1_1;
+pub mod v2_0;
+pub mod world_sets;
+
+/// Every OData API version the simulator serves, by URL segment, over one world.
+pub fn versions(world: std::sync::Arc<crate::world::World>) -> Vec<(&'static str, Service)> {
+    vec![
+        ("v1.0", v1_0::service(world.clone())),
+        ("v1.1", v1_1::service(world.clone())),
+        ("v2.0", v2_0::service(world)),
+    ]
+}
 
 use std::borrow::Cow;
 use std::cmp::Ordering;

@@ -121,7 +121,7 @@ pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<Run
         world: world.clone(),
         platforms: Platforms::default(),
         now_ms,
-        odata_versions: vec![("v1.1", odata::v1_1::service(world))],
+        odata_versions: odata::versions(world),
         api_key: opts.api_key.clone(),
         agent_key: opts.agent_key,
         faults: faults.clone(),
