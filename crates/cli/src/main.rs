@@ -25,9 +25,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the built-in simulated contact center as a Cognigy Live Agent OData endpoint.
+    /// Serve the built-in simulated contact center through every platform's API.
     ///
-    /// Prints the base URL and the demo access token, then serves until Ctrl-C. With
+    /// Prints each platform's base URL and demo credentials (Cognigy Live Agent OData v1.0,
+    /// v1.1 and v2.0 and REST, agentbot, LivePerson, Koopid), then serves until Ctrl-C. With
     /// --truth, writes the world's true KPIs as JSON instead and exits.
     Simulate {
         /// Seed of the generated world; the same seed gives the same world.
@@ -153,6 +154,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Cognigy Live Agent OData: {}", sim.odata_url);
             println!("Access token (administrator): {}", switchboard_sim::DEMO_API_KEY);
             println!("Access token (agent, not allowed): {}", switchboard_sim::DEMO_AGENT_KEY);
+            // Every other platform under the same origin, after the three lines scripts parse.
+            {
+                let (base, admin, agent) = (sim.base_url.as_str(), switchboard_sim::DEMO_API_KEY, switchboard_sim::DEMO_AGENT_KEY);
+                use switchboard_sim::{agentbot, koopid, liveperson};
+                for version in ["v1.0", "v1.1", "v2.0"] {
+                    println!("Cognigy Live Agent OData {version}: {base}{version}/odata/ (apikey={admin} or Authorization: Bearer {admin})");
+                }
+                println!("Cognigy Live Agent REST: {base}api/v1/accounts/1/");
+                println!("  header api_access_token: {admin} (administrator); {agent} is an agent without access to reports");
+                println!("agentbot Live analytics: {base}");
+                println!(
+                    "  log in: POST {base}{} with {{\"email\":\"{}\",\"password\":\"{admin}\"}} (user {} with password {agent} lacks the Reports permission); then headers Authorization: <the Bearer token> and X-Token: {admin}",
+                    agentbot::LOGIN_PATH.trim_start_matches('/'),
+                    agentbot::DEMO_USER,
+                    agentbot::DEMO_AGENT_USER,
+                );
+                println!("LivePerson CSDS: {base}api/account/{}/service/baseURI.json?version=1.0", liveperson::ACCOUNT_ID);
+                println!(
+                    "  OAuth 1.0a: consumer key {}, consumer secret {admin}, token {}, token secret {admin}; or Authorization: Bearer {admin}; or OAuth 2.0 client {} with secret {admin}",
+                    liveperson::OAUTH_CONSUMER_KEY,
+                    liveperson::OAUTH_TOKEN,
+                    liveperson::OAUTH2_CLIENT_ID,
+                );
+                println!("Koopid Dashboard: {base}Dashboard/");
+                println!("  query apiKey={admin}&providerId={} ({agent} is a role without Dashboard access)", koopid::PROVIDER_ID);
+            }
             println!("Serving {summary}. Press Ctrl-C to stop.");
             use std::io::Write;
             std::io::stdout().flush().ok();
