@@ -126,3 +126,52 @@ impl Workspace {
         Utc::now().date_naive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_demo_syncs_runs_reports_and_is_made_anew_when_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+        let ws = Workspace::open_demo(dir.path(), today).unwrap();
+        assert!(!ws.demo_synced());
+        let demo = ws.config().demo.clone().unwrap();
+        assert_eq!(demo.start + Duration::days(demo.days as i64), today, "the demo world ends where today starts");
+
+        let mut seen = Vec::new();
+        let report = ws.sync_demo(Arc::new(AtomicBool::new(false)), &mut |p: &SyncProgress| seen.push(p.clone())).await.unwrap();
+        assert!(seen.last().unwrap().finished && seen.last().unwrap().error.is_none());
+        assert!(seen.iter().any(|p| !p.finished && p.records > 0), "progress arrives during the sync");
+        let world = World::generate(&demo.world_config());
+        let counts = ws.cache().counts(DEMO_CONNECTION).unwrap();
+        assert_eq!(counts.conversations as usize, world.conversations.len());
+        assert_eq!(report.records as usize, counts.messages as usize + world.conversations.len() + world.event_count() + 4 + 8 + 12);
+        assert!(ws.demo_synced());
+
+        // A built-in report over the demo: one row per local day of the last 7 days, in the
+        // workspace's timezone when the template sets none.
+        let mut ws = ws;
+        ws.set_timezone("America/New_York").unwrap();
+        let t = crate::load_template("builtin:conversations-per-day-by-inbox").unwrap();
+        let mut params = BTreeMap::new();
+        params.insert("period".to_string(), "last_7_days".to_string());
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 20, 12, 0, 0).unwrap();
+        let run = ws.run_template(&t, &params, now).unwrap();
+        assert_eq!(run.output.timezone, "America/New_York");
+        assert!(run.chart_svg.as_deref().unwrap().contains("<svg"));
+        let days = run.output.frame.column("Day").unwrap().n_unique().unwrap();
+        assert_eq!(days, 7);
+
+        // Reopened six weeks later, the demo is regenerated and its old rows are gone.
+        drop(ws);
+        let later = today + Duration::days(42);
+        let ws = Workspace::open_demo(dir.path(), later).unwrap();
+        assert_eq!(ws.config().demo.as_ref().unwrap().start, later - Duration::days(28));
+        assert_eq!(ws.cache().counts(DEMO_CONNECTION).unwrap().conversations, 0);
+        assert!(!ws.demo_synced());
+        assert_eq!(ws.config().timezone.as_deref(), Some("America/New_York"), "the person's settings survive");
+    }
+}
