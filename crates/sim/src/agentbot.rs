@@ -173,11 +173,13 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
         reply.retry_after = Some(1);
         return reply;
     };
-    if let Some(reply) = transient_fault(req.faults, |status, message| {
-        let code = match status {
-            429 => "TOO_MANY_REQUESTS",
-            503 => "SERVICE_UNAVAILABLE",
-            _ => "INTERNAL_ERROR",
+    if let Some(reply) = transient_fault(req, |status, message| {
+        let (code, message) = match status {
+            // `expire:` is agentbot's own 10-hour expiry, reached early.
+            401 => ("TOKEN_EXPIRED", TOKEN_EXPIRED_MESSAGE),
+            429 => ("TOO_MANY_REQUESTS", message),
+            503 => ("SERVICE_UNAVAILABLE", message),
+            _ => ("INTERNAL_ERROR", message),
         };
         json!({"error": {"code": code, "message": message}}).to_string()
     })
@@ -302,6 +304,9 @@ fn check_token(api_key: &str, token: &str, now_ms: i64) -> TokenCheck {
     }
 }
 
+const TOKEN_EXPIRED_MESSAGE: &str =
+    "The login token has expired (tokens last 10 hours). Log in again to get a new one.";
+
 fn bearer<'a>(req: &'a Request<'_>) -> Option<&'a str> {
     let v = req.header("authorization")?.trim();
     Some(
@@ -325,7 +330,7 @@ fn authenticate(req: &Request<'_>) -> Result<Role, Reply> {
         TokenCheck::Expired => {
             return Err(unauthorized(
                 "TOKEN_EXPIRED",
-                "The login token has expired (tokens last 10 hours). Log in again to get a new one.",
+                TOKEN_EXPIRED_MESSAGE,
             ))
         }
         TokenCheck::Invalid => {

@@ -227,7 +227,9 @@ pub async fn handle(req: &Request<'_>, state: &State) -> Reply {
     if route.admin_only() && user != ADMIN_USER_ID {
         return error(401, "You are not authorized to do this action");
     }
-    if let Some(mut fault) = transient_fault(req.faults, |_, message| {
+    if let Some(mut fault) = transient_fault(req, |status, message| {
+        // Chatwoot's answer to a token that no longer works, expired or not.
+        let message = if status == 401 { "Invalid Access Token" } else { message };
         json!({ "error": message }).to_string()
     })
     .await
@@ -651,8 +653,12 @@ impl Ctx<'_> {
         )
     }
 
-    /// Apply the run's page faults for `collection` at `skip` to a page body.
-    fn paged(&self, collection: &str, skip: u64, body: Value) -> Reply {
+    /// Apply the run's page faults and schema drift for `collection` at `skip` to a page
+    /// body.
+    fn paged(&self, collection: &str, skip: u64, mut body: Value) -> Reply {
+        if self.req.faults.drifts(collection) {
+            drift_payload(&mut body);
+        }
         match self.req.faults.page_fault(collection, skip) {
             Some(PageFault::Unauthorized) => error(401, "Invalid Access Token"),
             Some(PageFault::Malformed) => {
@@ -1099,4 +1105,23 @@ impl Ctx<'_> {
 /// tools that want to check numbers against the raw rows.
 pub fn reporting_events(world: &World) -> Vec<ReportingEvent> {
     reports::derive(world).0
+}
+
+/// Schema drift (`drift:conversations`) on the records of a `{data: {payload: [...]}}` or
+/// `{payload: [...]}` page, each by its `id`.
+fn drift_payload(body: &mut Value) {
+    let pointer = if body.pointer("/data/payload").is_some() {
+        "/data/payload"
+    } else {
+        "/payload"
+    };
+    let records = body
+        .pointer_mut(pointer)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for record in records.filter_map(Value::as_object_mut) {
+        let id = record.get("id").and_then(Value::as_i64).unwrap_or(0);
+        crate::faults::drift_json(record, crate::faults::drift_of(id));
+    }
 }

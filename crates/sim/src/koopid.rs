@@ -226,7 +226,7 @@ pub async fn handle(req: &Request<'_>, _state: &State) -> Reply {
     if let Err(reply) = authorize(req, path_provider) {
         return reply;
     }
-    if let Some(reply) = transient_fault(req.faults, |status, message| {
+    if let Some(reply) = transient_fault(req, |status, message| {
         let mut e = error(status, message);
         std::mem::take(&mut e.body)
     })

@@ -20,8 +20,10 @@
 //!   engine uses.
 //! - [`odata`] + [`server`]: Live Agent OData v1.1 over HTTP on 127.0.0.1, routed by a version
 //!   segment so v1.0/v2.0 and the other platforms can be added as sibling modules.
-//! - [`faults`]: 429 with Retry-After, truncated JSON, 401 mid-sync, 5xx bursts, slow
-//!   responses; parsed from a CLI string and switchable at runtime.
+//! - [`faults`]: 429 with Retry-After, truncated JSON, 401 mid-sync, 5xx bursts (502 as the
+//!   gateway's HTML page), slow responses, connections cut mid-body, schema drift and a
+//!   credential expiring mid-sync, each rule scoped to an endpoint where that makes sense;
+//!   parsed from a CLI string and switchable at runtime.
 //!
 //! Choices where the platform reference (`shared/reference/vendor-apis.md`) is silent:
 //! - errors are OData v4 bodies `{"error":{"code","message"}}`; auth failures and non-admin

@@ -223,7 +223,7 @@ async fn data(
         return r;
     }
     if let Some(r) =
-        crate::platform::transient_fault(req.faults, |status, msg| error_body(req, status, msg))
+        crate::platform::transient_fault(req, |status, msg| error_body(req, status, msg))
             .await
     {
         return r;

@@ -57,7 +57,7 @@ pub fn versions(world: std::sync::Arc<crate::world::World>) -> Vec<(&'static str
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use crate::faults::{FaultSwitch, PageFault};
+use crate::faults::{drift_of, Drift, FaultSwitch, PageFault, DRIFT_EXTRA, DRIFT_OPTIONAL};
 
 /// The largest `$top` the platform allows (release note 4.85).
 pub const MAX_TOP: usize = 10_000;
@@ -759,26 +759,52 @@ fn write_value(out: &mut String, v: &Value) {
     }
 }
 
+/// Write one record's properties; `drift` (the `drift:` fault) bends its shape.
 fn write_properties(
     out: &mut String,
     set: &dyn EntitySet,
     row: usize,
     select: &Option<Vec<&'static str>>,
     first: bool,
+    drift: Option<Drift>,
 ) {
     let names: Vec<&str> = match select {
         Some(s) => s.clone(),
         None => set.fields().iter().map(|f| f.name).collect(),
     };
+    let optional = |name: &str| DRIFT_OPTIONAL.contains(&name);
     let mut first = first;
-    for name in names {
+    let mut comma = |out: &mut String| {
         if !first {
             out.push(',');
         }
         first = false;
+    };
+    for name in names {
+        if drift == Some(Drift::Missing) && optional(name) {
+            continue;
+        }
+        comma(out);
         write_value(out, &Value::text(name));
         out.push(':');
-        write_value(out, &set.value(row, name));
+        let value = set.value(row, name);
+        match (drift, &value) {
+            (Some(Drift::Null), _) if optional(name) => out.push_str("null"),
+            (Some(Drift::NumberAsString), Value::Int(_) | Value::Float(_)) if name != "id" => {
+                let mut number = String::new();
+                write_value(&mut number, &value);
+                write_value(out, &Value::owned(number));
+            }
+            _ => write_value(out, &value),
+        }
+    }
+    if drift.is_some() {
+        for (name, json) in DRIFT_EXTRA {
+            comma(out);
+            write_value(out, &Value::text(name));
+            out.push(':');
+            out.push_str(json);
+        }
     }
 }
 
@@ -921,7 +947,10 @@ impl Service {
                     &mut out,
                     &Value::owned(format!("{base}$metadata#{name}/$entity")),
                 );
-                write_properties(&mut out, set.set.as_ref(), row, &select, false);
+                let drift = faults
+                    .drifts(name)
+                    .then(|| drift_of(set.set.id(row)));
+                write_properties(&mut out, set.set.as_ref(), row, &select, false, drift);
                 out.push('}');
                 Ok(Reply::json(out))
             }
@@ -935,6 +964,7 @@ impl Service {
                     ));
                 }
                 let rows = page(set, &q);
+                let drifts = faults.drifts(name);
                 let mut out = String::with_capacity(64 + rows.len() * 300);
                 out.push('{');
                 write_value(&mut out, &Value::text("@odata.context"));
@@ -946,7 +976,8 @@ impl Service {
                         out.push(',');
                     }
                     out.push('{');
-                    write_properties(&mut out, set.set.as_ref(), *row, &q.select, true);
+                    let drift = drifts.then(|| drift_of(set.set.id(*row)));
+                    write_properties(&mut out, set.set.as_ref(), *row, &q.select, true, drift);
                     out.push('}');
                 }
                 out.push_str("]}");

@@ -49,18 +49,40 @@ impl Request<'_> {
     }
 }
 
-/// Applies the run's transient faults to a data request. Returns the reply to send instead
-/// (built with the platform's `error_body(status, message)`), or `None` to answer normally.
-pub async fn transient_fault(faults: &FaultSwitch, error_body: impl Fn(u16, &str) -> String) -> Option<Reply> {
-    let verdict = faults.on_request();
+/// Applies the run's transient faults (and an expired credential) to a data request.
+/// Returns the reply to send instead (built with the platform's `error_body(status,
+/// message)`), or `None` to answer normally. Rules scoped with `on=` match the request's path.
+pub async fn transient_fault(req: &Request<'_>, error_body: impl Fn(u16, &str) -> String) -> Option<Reply> {
+    fault_reply(req.faults, req.path, error_body).await
+}
+
+/// [`transient_fault`] for a request whose endpoint is named otherwise than by its path (an
+/// OData collection name).
+pub async fn fault_reply(faults: &FaultSwitch, endpoint: &str, error_body: impl Fn(u16, &str) -> String) -> Option<Reply> {
+    let verdict = faults.on_request(endpoint);
     if verdict.delay_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(verdict.delay_ms)).await;
     }
     let (status, retry_after) = verdict.fail?;
+    if status == 502 {
+        return Some(bad_gateway());
+    }
     let message = match status {
+        401 => "The access token has expired. Sign in again (or copy a new access token) and retry.".to_string(),
         429 => format!("Too many requests; retry after {} seconds.", retry_after.unwrap_or(1)),
         503 => "The service is temporarily unavailable; try again shortly.".to_string(),
         _ => "An internal error occurred; try again shortly.".to_string(),
     };
     Some(Reply { status, content_type: "application/json", body: error_body(status, &message), retry_after })
+}
+
+/// A 502 comes from the gateway in front of a platform, not from the platform: an HTML page,
+/// so a client must not expect the platform's JSON error body on it.
+pub fn bad_gateway() -> Reply {
+    Reply {
+        status: 502,
+        content_type: "text/html",
+        body: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".to_string(),
+        retry_after: None,
+    }
 }

@@ -161,7 +161,12 @@ async fn handle(
         .decode_utf8_lossy()
         .into_owned();
     let pairs = odata::query_pairs(uri.query().unwrap_or(""));
-    to_response(route(&app, &method, &path, &pairs, &headers, &body).await)
+    let (reply, cut) =
+        crate::faults::mark_cuts(route(&app, &method, &path, &pairs, &headers, &body)).await;
+    if cut && reply.status == 200 {
+        return cut_response(reply);
+    }
+    to_response(reply)
 }
 
 async fn route(
@@ -248,35 +253,26 @@ async fn odata_request(
         Ok(t) => t,
         Err(e) => return Reply::error(&e),
     };
-    if target.is_faultable() {
-        let verdict = app.faults.on_request();
-        if verdict.delay_ms > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(verdict.delay_ms)).await;
-        }
-        if let Some((status, retry_after)) = verdict.fail {
-            let (code, message) = match status {
-                429 => (
-                    "TooManyRequests",
-                    format!(
-                        "Too many requests; retry after {} seconds.",
-                        retry_after.unwrap_or(1)
-                    ),
-                ),
-                503 => (
-                    "ServiceUnavailable",
-                    "The service is temporarily unavailable; try again shortly.".to_string(),
-                ),
-                _ => (
-                    "InternalServerError",
-                    "An internal error occurred; try again shortly.".to_string(),
-                ),
+    if let Target::Collection(name) | Target::Entity(name, _) = &target {
+        let fault = crate::platform::fault_reply(&app.faults, name, |status, message| {
+            let code = match status {
+                401 => "Unauthorized",
+                429 => "TooManyRequests",
+                503 => "ServiceUnavailable",
+                _ => "InternalServerError",
             };
-            let mut reply = Reply::error(&ODataError {
+            ODataError {
                 status,
                 code,
-                message,
-            });
-            reply.retry_after = retry_after;
+                message: message.to_string(),
+            }
+            .body()
+        })
+        .await;
+        if let Some(mut reply) = fault {
+            if reply.status != 502 {
+                reply.content_type = odata::JSON;
+            }
             return reply;
         }
     }
@@ -334,4 +330,60 @@ fn to_response(reply: Reply) -> Response<Body> {
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// Status and headers, then the first half of the body, then a transport error: hyper
+/// closes the connection mid-body, as a dropped connection or a crashed backend would.
+fn cut_response(reply: Reply) -> Response<Body> {
+    let mut half = reply.body.len() / 2;
+    while !reply.body.is_char_boundary(half) {
+        half -= 1;
+    }
+    let full_length = reply.body.len();
+    let head = axum::body::Bytes::from(reply.body.into_bytes()).slice(..half);
+    let mut response = to_response(Reply {
+        body: String::new(),
+        ..reply
+    });
+    *response.body_mut() = Body::new(CutBody {
+        head: Some(head),
+        flushed: false,
+    });
+    // The promised length tells the client that the body it got is short.
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+    response
+}
+
+/// A body that yields its head, lets the server flush it, and then fails.
+struct CutBody {
+    head: Option<axum::body::Bytes>,
+    flushed: bool,
+}
+
+impl http_body::Body for CutBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        if let Some(head) = self.head.take() {
+            return Poll::Ready(Some(Ok(http_body::Frame::data(head))));
+        }
+        // Pending once: hyper writes out what it has before polling again, so the client
+        // receives the status, the headers and the head before the connection drops.
+        if !self.flushed {
+            self.flushed = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection cut by the fault plan",
+        ))))
+    }
 }
