@@ -67,8 +67,16 @@ fn a_malformed_page_stops_the_sync_keeps_the_rows_and_the_next_sync_resumes() {
     }
     let sim = Sim::start(&world_args(), None);
     let text = ok(&sync(home.path(), &ws, &sim, &sim.token));
-    assert!(text.contains("conversations"), "{text}");
     assert_eq!(counts(home.path(), &ws), (w.conversations.len() as u64, w.message_count() as u64), "every record exactly once");
+    // It resumed: conversations were read again only within the overlap window, and the
+    // messages from the checkpoint on, not from the start.
+    let fetched = |what: &str| -> u64 {
+        let line = text.lines().find(|l| l.contains(" records in ")).unwrap_or_else(|| panic!("no summary in {text}"));
+        let part = line.split(['(', ',', ')']).map(str::trim).find(|p| p.ends_with(&format!(" {what}"))).unwrap();
+        part.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(fetched("Conversation") < w.conversations.len() as u64 / 2, "{text}");
+    assert!(fetched("Message") < w.message_count() as u64 - 1500, "{text}");
 }
 
 #[test]
@@ -106,5 +114,18 @@ fn the_workspace_file_and_cache_hold_no_secret() {
         let bytes = std::fs::read(&p).unwrap();
         let hay = String::from_utf8_lossy(&bytes);
         assert!(!hay.contains(&sim.token), "{} contains the access token", p.display());
+    }
+    // The platform sends its users' credential fields; the cache keeps none of them.
+    let cache = switchboard_cache::Cache::open(&ws.join("cache.sqlite")).unwrap();
+    let columns: Vec<String> = cache
+        .read(|c| {
+            let mut st = c.prepare("SELECT name FROM pragma_table_info('raw_cognigy_odata_user')")?;
+            let names = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(names)
+        })
+        .unwrap();
+    assert!(columns.contains(&"email".to_string()), "{columns:?}");
+    for secret in ["encrypted_password", "reset_password_token", "confirmation_token", "tokens", "pubsub_token"] {
+        assert!(!columns.contains(&secret.to_string()), "the cache keeps {secret}");
     }
 }

@@ -8,7 +8,7 @@ use crate::{ident, CacheError};
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[(i64, Migration)] = &[(1, canonical_and_sync_tables)];
+const MIGRATIONS: &[(i64, Migration)] = &[(1, canonical_and_sync_tables), (2, rejected_records_once)];
 
 pub(crate) fn latest() -> i64 {
     MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
@@ -77,6 +77,16 @@ fn canonical_and_sync_tables(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              id INTEGER PRIMARY KEY, source TEXT NOT NULL, collection TEXT NOT NULL,
              reason TEXT NOT NULL, raw TEXT, at_ms INTEGER);
          CREATE INDEX rejected_records_source ON rejected_records (source, collection);",
+    )
+}
+
+/// A record set aside is kept once however often a sync reads it again (the overlap window
+/// and resumes re-read pages), so the count shown to the person is the number of bad records.
+fn rejected_records_once(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM rejected_records WHERE id NOT IN (
+             SELECT min(id) FROM rejected_records GROUP BY source, collection, raw);
+         CREATE UNIQUE INDEX rejected_records_once ON rejected_records (source, collection, raw);",
     )
 }
 

@@ -190,7 +190,7 @@ fn write_page_in(conn: &mut Connection, raw: &mut RawColumns, page: &PageWrite<'
     }
     if !page.rejected.is_empty() {
         let mut st = tx.prepare_cached(
-            "INSERT INTO rejected_records (source, collection, reason, raw, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO rejected_records (source, collection, reason, raw, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)\n             ON CONFLICT (source, collection, raw) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
         )?;
         for r in page.rejected {
             st.execute(params![page.source, page.collection, r.reason, r.raw, page.checkpoint.updated_at_ms])?;

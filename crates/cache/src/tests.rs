@@ -52,16 +52,16 @@ fn migrations_are_idempotent_and_newer_files_are_refused() {
     let path = dir.path().join("cache.sqlite");
     {
         let c = Cache::open(&path).unwrap();
-        assert_eq!(c.schema_version().unwrap(), 1);
+        assert_eq!(c.schema_version().unwrap(), 2);
         c.upsert_canonical("s1", &[CanonicalRows { table: "conversations", rows: vec![conversation_row("1", 5, "open")] }])
             .unwrap();
     }
     {
         let c = Cache::open(&path).unwrap();
-        assert_eq!(c.schema_version().unwrap(), 1);
+        assert_eq!(c.schema_version().unwrap(), 2);
         assert_eq!(c.counts("s1").unwrap().conversations, 1, "reopening keeps the data");
         let n: i64 = c.read(|c| Ok(c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?)).unwrap();
-        assert_eq!(n, 1, "migration 1 ran once");
+        assert_eq!(n, 2, "each migration ran once");
         c.write(|tx| {
             tx.execute("INSERT INTO schema_migrations (version, applied_ms) VALUES (99, 0)", [])?;
             Ok(())
@@ -69,7 +69,7 @@ fn migrations_are_idempotent_and_newer_files_are_refused() {
         .unwrap();
     }
     match Cache::open(&path) {
-        Err(e @ CacheError::NewerSchema { found: 99, supported: 1 }) => assert!(e.to_string().contains("newer version")),
+        Err(e @ CacheError::NewerSchema { found: 99, supported: 2 }) => assert!(e.to_string().contains("newer version")),
         Err(e) => panic!("wrong error {e}"),
         Ok(_) => panic!("a newer file must be refused"),
     }
@@ -237,4 +237,7 @@ fn sync_runs_and_rejected_records() {
     c.write_page(&p).unwrap();
     assert_eq!(c.counts("s1").unwrap().rejected, 1);
     assert_eq!(c.rejected("s1").unwrap(), vec![("Conversation".into(), "bad date".into(), "{}".into())]);
+    // Read again (an overlap window, a resume): still one record set aside, not two.
+    c.write_page(&p).unwrap();
+    assert_eq!(c.counts("s1").unwrap().rejected, 1);
 }

@@ -188,11 +188,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync { workspace, url, id, token_env } => {
+            if url.is_some() && workspace.is_none() {
+                anyhow::bail!(
+                    "The demo workspace shows simulated data only: choose a folder for your own workspace with --workspace (for example --workspace ./acme)."
+                );
+            }
             let mut ws = open_workspace(workspace.as_ref(), url.is_none()).await?;
             if let Some(url) = url {
-                if url.contains("apikey=") {
-                    anyhow::bail!("Put the access token in the {token_env} environment variable, not in the URL.");
-                }
                 ws.upsert_connection(Connection { id: id.clone(), platform: "cognigy_odata".into(), url })?;
             }
             if ws.is_demo() && ws.config().connections.iter().all(|c| c.id == "demo") {

@@ -14,11 +14,8 @@ use switchboard_model::spec::{Aggregation, Measure, ReportSpec, TimeBucket};
 
 /// Runs a report on the data `source` holds, resolving relative periods against `now`.
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
-    let tz: Tz = spec
-        .timezone
-        .trim()
-        .parse()
-        .map_err(|_| EngineError::UnknownTimezone { timezone: spec.timezone.clone() })?;
+    let tz_name = spec.timezone.as_deref().unwrap_or("UTC").trim();
+    let tz: Tz = tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })?;
     let cat = Catalogue::for_dataset(&spec.dataset)?;
     if spec.group_by.is_empty() && spec.measures.is_empty() {
         return Err(EngineError::InvalidReport(

@@ -121,7 +121,7 @@ fn spec(measures: Vec<Measure>) -> ReportSpec {
         dataset: "conversations".into(),
         period: Period::All,
         period_column: None,
-        timezone: "UTC".into(),
+        timezone: Some("UTC".into()),
         filters: vec![],
         group_by: vec![],
         measures,
@@ -286,7 +286,7 @@ fn lookup_rows_are_never_duplicated_by_a_repeated_dimension_row() {
 fn count_with(filters: Vec<Filter>, tz: &str) -> (f64, Vec<String>) {
     let mut s = spec(vec![count()]);
     s.filters = filters;
-    s.timezone = tz.into();
+    s.timezone = Some(tz.into());
     let out = run_on(&s, &base_rows());
     (f64s(&out, "Conversations")[0].unwrap(), out.applied)
 }
@@ -412,7 +412,7 @@ fn only_needed_columns_and_the_period_are_requested() {
     let src = Recording { inner: source_of(&rows), requests: RefCell::new(vec![]) };
     let mut s = spec(vec![measure(Aggregation::Median, Some("first_response_seconds"), "Median FRT"), count()]);
     s.period = Period::LastDays(7);
-    s.timezone = "Europe/Berlin".into();
+    s.timezone = Some("Europe/Berlin".into());
     s.filters = vec![filter("channel", FilterOp::Eq, json!("whatsapp"))];
     s.group_by = vec![group("agent_name", None)];
     let out = run(&s, &src, now()).unwrap();
@@ -465,7 +465,7 @@ fn bucket_counts(created: &[&'static str], tz: &str, bucket: TimeBucket) -> (Rep
         .map(|(i, c)| conv(["x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"][i], None, None, "open", c, None, 0, None))
         .collect();
     let mut s = spec(vec![count()]);
-    s.timezone = tz.into();
+    s.timezone = Some(tz.into());
     s.group_by = vec![group("created_at", Some(bucket))];
     let out = run_on(&s, &rows);
     let pairs = datetimes(&out, "Created").into_iter().zip(f64s(&out, "Conversations").into_iter().map(|v| v.unwrap())).collect();
@@ -550,7 +550,7 @@ fn months_quarters_and_years_in_local_time() {
 #[test]
 fn a_time_column_without_a_bucket_groups_by_local_day() {
     let mut s = spec(vec![count()]);
-    s.timezone = "Asia/Kolkata".into();
+    s.timezone = Some("Asia/Kolkata".into());
     s.group_by = vec![GroupBy { column: "created_at".into(), bucket: None, label: Some("Day".into()) }];
     let out = run_on(&s, &base_rows());
     assert_eq!(out.columns[0].format, ValueFormat::Date);
@@ -627,10 +627,10 @@ fn unknown_names_are_reported_with_suggestions() {
     assert!(run(&s, &source_of(&base_rows()), now()).unwrap_err().to_string().contains("conversations, messages"));
 
     s.dataset = "conversations".into();
-    s.timezone = "Europe/Berlinn".into();
+    s.timezone = Some("Europe/Berlinn".into());
     assert!(matches!(run(&s, &source_of(&base_rows()), now()), Err(EngineError::UnknownTimezone { .. })));
 
-    s.timezone = "UTC".into();
+    s.timezone = Some("UTC".into());
     s.measures = vec![count(), measure(Aggregation::Sum, Some("transfers"), "Conversations")];
     assert!(run(&s, &source_of(&base_rows()), now()).unwrap_err().to_string().contains("both called \"Conversations\""));
 
@@ -654,7 +654,7 @@ fn a_failing_source_is_a_cache_error() {
 #[test]
 fn ipc_rows_carry_local_wall_clock_times_as_if_utc() {
     let mut s = spec(vec![count(), measure(Aggregation::Mean, Some("is_resolved"), "Rate")]);
-    s.timezone = "Asia/Kolkata".into();
+    s.timezone = Some("Asia/Kolkata".into());
     s.group_by = vec![group("created_at", Some(TimeBucket::HalfHour))];
     s.chart = Some(ChartSpec { kind: ChartKind::Bar, x: None, y: None, series: None, title: Some("Volume".into()) });
     let out = run_on(&s, &base_rows());
@@ -673,7 +673,7 @@ fn ipc_rows_carry_local_wall_clock_times_as_if_utc() {
 #[test]
 fn min_and_max_of_a_time_are_local_times() {
     let mut s = spec(vec![measure(Aggregation::Min, Some("created_at"), "First"), measure(Aggregation::Max, Some("created_at"), "Last")]);
-    s.timezone = "Europe/Berlin".into();
+    s.timezone = Some("Europe/Berlin".into());
     let out = run_on(&s, &base_rows());
     assert_eq!(datetimes(&out, "First"), vec![wall(2026, 3, 2, 10, 0)]);
     assert_eq!(datetimes(&out, "Last"), vec![wall(2026, 3, 7, 17, 0)]);
@@ -728,7 +728,7 @@ fn runs_on_the_sqlite_cache() {
 
     let mut s = spec(vec![count(), measure(Aggregation::Median, Some("first_response_seconds"), "Median FRT")]);
     s.period = Period::LastDays(7);
-    s.timezone = "Europe/Berlin".into();
+    s.timezone = Some("Europe/Berlin".into());
     s.group_by = vec![group("agent_name", None)];
     s.filters = vec![filter("channel", FilterOp::Ne, json!("email"))];
     let out = run(&s, &cache, now()).unwrap();

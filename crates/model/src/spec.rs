@@ -17,9 +17,11 @@ pub struct ReportSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub period_column: Option<String>,
-    /// IANA timezone for buckets, periods and displayed times.
-    #[serde(default = "default_timezone")]
-    pub timezone: String,
+    /// IANA timezone for buckets, periods and displayed times. When a report sets none, the
+    /// workspace's timezone applies (the engine alone falls back to UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub timezone: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<Filter>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -38,10 +40,6 @@ pub struct ReportSpec {
 
 pub fn default_period() -> Period {
     Period::All
-}
-
-pub fn default_timezone() -> String {
-    "UTC".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -95,7 +95,7 @@ impl ReportTemplate {
                         name: name.clone(),
                         detail: format!("{value:?} is not an IANA timezone such as Europe/Berlin or America/New_York"),
                     })?;
-                    spec.timezone = value.clone();
+                    spec.timezone = Some(value.clone());
                 }
                 _ => {
                     let placeholder = serde_json::Value::String(format!("${name}"));
@@ -141,7 +141,7 @@ mod tests {
         o.insert("period".to_string(), "yesterday".to_string());
         let s = t.resolve(&o).unwrap();
         assert_eq!(s.period, Period::Yesterday);
-        assert_eq!(s.timezone, "Europe/Berlin");
+        assert_eq!(s.timezone.as_deref(), Some("Europe/Berlin"));
         assert_eq!(s.filters[0].value, serde_json::json!("Email"));
     }
 

@@ -57,6 +57,9 @@ fn csv_value(c: &Cell, format: ValueFormat) -> String {
         Cell::Number(x) => match format {
             ValueFormat::Percent => percent_text(*x, 6),
             ValueFormat::Integer => trimmed(*x, 0),
+            // Durations come from millisecond timestamps; a median may fall halfway between
+            // two of them. Four decimals keep that and drop float noise (50.919000000000004).
+            ValueFormat::Duration => trimmed(*x, 4),
             // Shortest text that reads back as the same number.
             _ => format!("{x}"),
         },

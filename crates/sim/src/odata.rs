@@ -47,10 +47,11 @@ pub mod world_sets;
 
 /// Every OData API version the simulator serves, by URL segment, over one world.
 pub fn versions(world: std::sync::Arc<crate::world::World>) -> Vec<(&'static str, Service)> {
+    let orders = world_sets::RecordOrders::new(&world);
     vec![
-        ("v1.0", v1_0::service(world.clone())),
-        ("v1.1", v1_1::service(world.clone())),
-        ("v2.0", v2_0::service(world)),
+        ("v1.0", v1_0::service(world.clone(), &orders)),
+        ("v1.1", v1_1::service(world.clone(), &orders)),
+        ("v2.0", v2_0::service(world, &orders)),
     ]
 }
 
@@ -133,16 +134,30 @@ pub trait EntitySet: Send + Sync {
     fn value(&self, row: usize, field: &str) -> Value<'_>;
 }
 
-/// An entity set with its (updated_at, id) order precomputed.
+/// An entity set with its (updated_at, id) order precomputed. The order is shared (`Arc`)
+/// because the versions serve the same rows: on a large world it is a good part of the
+/// serving memory.
 pub struct IndexedSet {
     pub set: Box<dyn EntitySet>,
-    by_updated: Vec<u32>,
+    by_updated: std::sync::Arc<Vec<u32>>,
+}
+
+/// The rows of `set` in (updated_at, id) order.
+pub fn updated_order(set: &dyn EntitySet) -> Vec<u32> {
+    let mut by_updated: Vec<u32> = (0..set.len() as u32).collect();
+    by_updated.sort_by_key(|r| (set.updated_at(*r as usize), set.id(*r as usize)));
+    by_updated
 }
 
 impl IndexedSet {
     pub fn new(set: Box<dyn EntitySet>) -> IndexedSet {
-        let mut by_updated: Vec<u32> = (0..set.len() as u32).collect();
-        by_updated.sort_by_key(|r| (set.updated_at(*r as usize), set.id(*r as usize)));
+        let by_updated = std::sync::Arc::new(updated_order(set.as_ref()));
+        IndexedSet::with_order(set, by_updated)
+    }
+
+    /// `by_updated` must be [`updated_order`] of rows equal to `set`'s.
+    pub fn with_order(set: Box<dyn EntitySet>, by_updated: std::sync::Arc<Vec<u32>>) -> IndexedSet {
+        debug_assert_eq!(by_updated.len(), set.len());
         debug_assert!(
             (1..set.len()).all(|r| set.id(r - 1) < set.id(r)),
             "rows must be in id order"
@@ -523,6 +538,27 @@ fn conjuncts(e: Expr, out: &mut Vec<Expr>) {
             conjuncts(*b, out);
         }
         other => out.push(other),
+    }
+}
+
+/// Where a page starts in the collection, for faults placed "from the Nth record"
+/// (`malformed:Message@2000`): its `$skip` plus the records its `$filter` passed over before
+/// its first row, in the request's own order. So a fault fires at the same place whether a
+/// client pages by `$skip` or by keyset filters (`updated_at gt …`). Computed only when a
+/// page fault targets this collection, since it reads the whole order.
+fn page_position(set: &IndexedSet, q: &Query, first: Option<usize>, faults: &FaultSwitch, name: &str) -> usize {
+    let targeted = faults.plan().rules.iter().any(|r| {
+        matches!(r,
+            crate::faults::Fault::Malformed { collection, .. }
+            | crate::faults::Fault::Unauthorized { collection, .. }
+            | crate::faults::Fault::Cut { collection, .. } if collection == name)
+    });
+    match (first, &q.filter) {
+        (Some(first), Some(_)) if targeted => {
+            let all = page(set, &Query { top: usize::MAX, skip: 0, filter: None, ..q.clone() });
+            all.iter().position(|r| *r == first).unwrap_or(q.skip)
+        }
+        _ => q.skip,
     }
 }
 
@@ -957,13 +993,13 @@ impl Service {
             Target::Collection(name) => {
                 let set = self.set(name)?;
                 let q = parse_query(pairs, set)?;
-                let fault = faults.page_fault(name, q.skip as u64);
+                let rows = page(set, &q);
+                let fault = faults.page_fault(name, page_position(set, &q, rows.first().copied(), faults, name) as u64);
                 if fault == Some(PageFault::Unauthorized) {
                     return Err(ODataError::unauthorized(
                         "The access token is no longer valid (it was revoked or its user lost the administrator role). Ask an administrator for a new token.",
                     ));
                 }
-                let rows = page(set, &q);
                 let drifts = faults.drifts(name);
                 let mut out = String::with_capacity(64 + rows.len() * 300);
                 out.push('{');

@@ -119,8 +119,15 @@ impl Workspace {
         self.save_config()
     }
 
-    /// Adds or updates a connection (by id) and saves the config.
+    /// Adds or updates a connection (by id) and saves the config. The address must carry no
+    /// credential: it is written to `workspace.json` as it is.
     pub fn upsert_connection(&mut self, conn: Connection) -> Result<(), WorkspaceError> {
+        check_address(&conn.url)?;
+        if self.is_demo() {
+            return Err(WorkspaceError::BadInput(
+                "The demo workspace shows simulated data only. Choose a folder for your own workspace (for example --workspace ./acme) and connect there.".into(),
+            ));
+        }
         if let Some(c) = self.config.connections.iter_mut().find(|c| c.id == conn.id) {
             *c = conn;
         } else {
@@ -160,6 +167,26 @@ impl Workspace {
     }
 }
 
+/// Refuses an address that could carry a secret (a query string or `user:password@`), so that
+/// no credential is ever written to `workspace.json`.
+pub fn check_address(url: &str) -> Result<(), WorkspaceError> {
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(WorkspaceError::BadInput(format!(
+            "{:?} is not a web address. Copy the OData address from Live Agent, for example https://odata-liveagent-trial.cognigy.ai/v1.1/odata/",
+            switchboard_sources::http::redact_url(url)
+        )));
+    }
+    let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host_part = after_scheme.split('/').next().unwrap_or("");
+    if url.contains('?') || url.contains('#') || host_part.contains('@') {
+        return Err(WorkspaceError::BadInput(
+            "Give the address without anything after a '?' and without a user name or password in it: the access token is asked for separately and kept out of files.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The computer's IANA timezone (`$TZ`, `/etc/timezone`, `/etc/localtime`), else UTC.
 pub fn system_timezone() -> String {
     let valid = |s: &str| s.parse::<chrono_tz::Tz>().is_ok();
@@ -185,4 +212,37 @@ pub fn system_timezone() -> String {
         }
     }
     "UTC".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_with_a_credential_are_refused_before_anything_is_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        for bad in [
+            "https://h/v1.1/odata/?ApiKey=SECRET123",
+            "https://h/v1.1/odata/?token=SECRET123",
+            "https://user:SECRET123@h/v1.1/odata/",
+            "h/v1.1/odata/",
+        ] {
+            let conn = Connection { id: "c".into(), platform: "cognigy_odata".into(), url: bad.into() };
+            let e = ws.upsert_connection(conn).unwrap_err().to_string();
+            assert!(!e.contains("SECRET123"), "{e}");
+        }
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
+        assert!(!text.contains("SECRET123") && !text.contains("\"c\""), "{text}");
+        ws.upsert_connection(Connection { id: "c".into(), platform: "cognigy_odata".into(), url: "https://h/v1.1/odata/".into() }).unwrap();
+        assert!(std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap().contains("https://h/v1.1/odata/"));
+    }
+
+    #[test]
+    fn the_demo_takes_no_connection_of_the_persons() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open_demo(dir.path(), chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
+        let conn = Connection { id: "mine".into(), platform: "cognigy_odata".into(), url: "https://h/v1.1/odata/".into() };
+        assert!(ws.upsert_connection(conn).unwrap_err().to_string().contains("--workspace"));
+    }
 }

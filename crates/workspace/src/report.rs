@@ -49,8 +49,8 @@ impl Workspace {
         now: DateTime<Utc>,
     ) -> Result<ReportRun, WorkspaceError> {
         let mut spec = template.resolve(params)?;
-        if !params.contains_key("timezone") && !template.parameters.contains_key("timezone") {
-            spec.timezone = self.default_timezone();
+        if spec.timezone.is_none() {
+            spec.timezone = Some(self.default_timezone());
         }
         let mut output = switchboard_engine::run(&spec, self.cache.as_ref(), now)?;
         if output.title.is_empty() {

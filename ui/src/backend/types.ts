@@ -21,9 +21,10 @@ dataset: string,
  */
 period: Period, period_column?: string, 
 /**
- * IANA timezone for buckets, periods and displayed times.
+ * IANA timezone for buckets, periods and displayed times. When a report sets none, the
+ * workspace's timezone applies (the engine alone falls back to UTC).
  */
-timezone: string, filters?: Array<Filter>, group_by?: Array<GroupBy>, measures?: Array<Measure>, sort?: Array<Sort>, limit?: number, chart?: ChartSpec, };
+timezone?: string, filters?: Array<Filter>, group_by?: Array<GroupBy>, measures?: Array<Measure>, sort?: Array<Sort>, limit?: number, chart?: ChartSpec, };
 
 export type Filter = { column: string, op: FilterOp, 
 /**

@@ -169,15 +169,39 @@ fn base_url(cfg: &OdataConfig) -> Result<String, SourceError> {
     Ok(base)
 }
 
-fn page_url(base: &str, c: Collection, top: u32, skip: u64, since: Option<&str>, token: &str) -> String {
-    let mut q = format!("{base}{}?$top={top}&$skip={skip}&$orderby={}", c.name(), enc("updated_at asc,id asc"));
+/// One page request. Pages are read by keyset, not by a growing `$skip`: `after` is the
+/// `(updated_at, id)` of the last record already stored, so a record the platform updates
+/// during the sync (it moves to the end of the order) cannot shift an unread record into a
+/// page already read, and deep `$skip`s (slow on large tables) never happen.
+fn page_url(base: &str, c: Collection, top: u32, since: Option<&str>, after: Option<&(String, String)>, token: &str) -> String {
+    let mut q = format!("{base}{}?$top={top}&$skip=0&$orderby={}", c.name(), enc("updated_at asc,id asc"));
+    let mut filters = Vec::new();
     if let Some(since) = since {
+        filters.push(format!("updated_at ge '{since}'"));
+    }
+    if let Some((at, id)) = after {
+        filters.push(format!("(updated_at gt '{at}' or (updated_at eq '{at}' and id gt {id}))"));
+    }
+    if !filters.is_empty() {
         q.push_str("&$filter=");
-        q.push_str(&enc(&format!("updated_at ge '{since}'")));
+        q.push_str(&enc(&filters.join(" and ")));
     }
     q.push_str("&apikey=");
     q.push_str(&enc(token));
     q
+}
+
+/// The keyset position of a stored record: its `updated_at` as sent back in filters, and its
+/// id as an OData literal (a number, or a quoted string for text keys).
+fn keyset_position(record: &serde_json::Map<String, Value>) -> Option<(String, String)> {
+    let at = records::get_time(record, "updated_at")?;
+    let id = match record.get("id")? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.parse::<i64>().is_ok() => s.clone(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        _ => return None,
+    };
+    Some((records::iso_ms(at), id))
 }
 
 /// A server's nextLink, absolute, with the token added if the server left it out.
@@ -271,8 +295,8 @@ async fn sync_collections(
         let mut cursor_ms = start.as_ref().and_then(|s| s.cursor.as_deref()).and_then(records::parse_time_ms);
         let mut stored_total = start.as_ref().map(|s| s.records).unwrap_or(0);
         let since = cursor_ms.map(|m| records::iso_ms(m - opts.overlap.as_millis() as i64));
-        let mut skip = 0u64;
-        let mut url = page_url(base, c, top, skip, since.as_deref(), token);
+        let mut after: Option<(String, String)> = None;
+        let mut url = page_url(base, c, top, since.as_deref(), None, token);
         // Once the server pages with nextLinks, a page without one is its last.
         let mut server_pages = false;
         loop {
@@ -341,8 +365,15 @@ async fn sync_collections(
             if server_pages || values.len() < top as usize {
                 break;
             }
-            skip += top as u64;
-            url = page_url(base, c, top, skip, since.as_deref(), token);
+            let next = values.last().and_then(Value::as_object).and_then(keyset_position).or_else(|| accepted.last().and_then(keyset_position)).ok_or_else(|| SourceError::BadResponse {
+                what: what.clone(),
+                detail: "the last record of a page has no readable id and updated_at to continue from".into(),
+            })?;
+            if after.as_ref() == Some(&next) {
+                return Err(SourceError::BadResponse { what: what.clone(), detail: "the server sent the same page twice".into() });
+            }
+            url = page_url(base, c, top, since.as_deref(), Some(&next), token);
+            after = Some(next);
         }
     }
     Ok(())
@@ -356,7 +387,7 @@ pub async fn test_connection(cfg: &OdataConfig, token: &str) -> Result<(), Sourc
 
 pub async fn test_connection_with(client: &HttpClient, cfg: &OdataConfig, token: &str) -> Result<(), SourceError> {
     let base = base_url(cfg)?;
-    let url = page_url(&base, Collection::Conversation, 1, 0, None, token);
+    let url = page_url(&base, Collection::Conversation, 1, None, None, token);
     let cancel = AtomicBool::new(false);
     let body = client.get_json(&url, "the Conversation list", &cancel).await.map_err(|e| e.scrub(token))?;
     if body.get("value").and_then(Value::as_array).is_none() {

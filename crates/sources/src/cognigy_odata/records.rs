@@ -45,10 +45,26 @@ fn is_time_field(k: &str) -> bool {
 /// become numbers, booleans sent as text or 0/1 become booleans, dates get one format;
 /// unknown fields are kept as they are. An optional field that does not parse is kept as
 /// sent (it reads as null in the canonical tables); a required one rejects the record.
+/// User fields that are credentials (password hashes, reset and confirmation tokens, session
+/// tokens) or sign-in addresses. The OData feed sends them; the cache never keeps them, because
+/// a cache file may be shared and must hold no secret.
+pub const USER_SECRET_FIELDS: &[&str] = &[
+    "encrypted_password",
+    "reset_password_token",
+    "confirmation_token",
+    "tokens",
+    "pubsub_token",
+    "current_sign_in_ip",
+    "last_sign_in_ip",
+];
+
 pub fn normalize(collection: Collection, raw: &Value) -> Result<Map<String, Value>, String> {
     let obj = raw.as_object().ok_or("the record is not a JSON object")?;
     let mut out = Map::with_capacity(obj.len());
     for (k, v) in obj {
+        if collection == Collection::User && USER_SECRET_FIELDS.contains(&k.as_str()) {
+            continue;
+        }
         let v = match v {
             Value::String(s) if INT_FIELDS.contains(&k.as_str()) => {
                 let t = s.trim();

@@ -64,19 +64,40 @@ async fn serve_collection(State(s): State<Shared>, Path(collection): Path<String
         return (StatusCode::BAD_REQUEST, "need $top and $skip").into_response();
     };
     let (top, skip): (usize, usize) = (top.parse().unwrap(), skip.parse().unwrap());
-    let fault = s.faults.iter_mut().find(|f| f.collection == collection && f.skip == skip as u64 && f.remaining > 0).map(|f| {
+    let mut rows: Vec<Value> = s.data.get(&collection).cloned().unwrap_or_default();
+    assert_eq!(param(&q, "$orderby").as_deref(), Some("updated_at asc,id asc"));
+    rows.sort_by_key(|r| (records::parse_time_ms(r["updated_at"].as_str().unwrap()), r["id"].as_i64()));
+    // The connector's filters: `updated_at ge 'S'` (incremental) and the keyset
+    // `(updated_at gt 'T' or (updated_at eq 'T' and id gt N))` (next page), alone or joined.
+    let quoted = |f: &str, after: &str| f.split_once(after).map(|(_, r)| r.split('\'').next().unwrap().to_string());
+    let mut start = 0usize;
+    if let Some(f) = param(&q, "$filter") {
+        let known = f.starts_with("updated_at ge '") || f.starts_with("(updated_at gt '");
+        assert!(known, "only the connector's filters: {f}");
+        if let Some(since) = quoted(&f, "updated_at ge '") {
+            let since = records::parse_time_ms(&since).unwrap();
+            rows.retain(|r| records::parse_time_ms(r["updated_at"].as_str().unwrap()).unwrap() >= since);
+        }
+        if let Some(at) = quoted(&f, "updated_at gt '") {
+            let at = records::parse_time_ms(&at).unwrap();
+            let id: i64 = f.split_once("id gt ").unwrap().1.trim_end_matches(')').parse().unwrap();
+            start = rows
+                .iter()
+                .position(|r| {
+                    let t = records::parse_time_ms(r["updated_at"].as_str().unwrap()).unwrap();
+                    t > at || (t == at && r["id"].as_i64().unwrap() > id)
+                })
+                .unwrap_or(rows.len());
+        }
+    }
+    // Faults are placed by the position of the page's first record, whatever the paging.
+    let position = start + skip;
+    let fault = s.faults.iter_mut().find(|f| f.collection == collection && f.skip == position as u64 && f.remaining > 0).map(|f| {
         f.remaining -= 1;
         f.kind.clone()
     });
-    let mut rows: Vec<Value> = s.data.get(&collection).cloned().unwrap_or_default();
-    if let Some(f) = param(&q, "$filter") {
-        let since = f.strip_prefix("updated_at ge '").and_then(|r| r.strip_suffix('\'')).expect("only the connector's filter");
-        let since = records::parse_time_ms(since).unwrap();
-        rows.retain(|r| records::parse_time_ms(r["updated_at"].as_str().unwrap()).unwrap() >= since);
-    }
-    assert_eq!(param(&q, "$orderby").as_deref(), Some("updated_at asc,id asc"));
-    rows.sort_by_key(|r| (records::parse_time_ms(r["updated_at"].as_str().unwrap()), r["id"].as_i64()));
-    let page: Vec<Value> = rows.iter().skip(skip).take(top).cloned().collect();
+    let page: Vec<Value> = rows.iter().skip(position).take(top).cloned().collect();
+    let skip = position;
     let mut body = json!({"@odata.context": format!("/v1.1/odata/$metadata#{collection}"), "value": page});
     if s.next_link && skip + top < rows.len() {
         // A relative link without the key, to check that the connector adds it back.
@@ -377,7 +398,8 @@ async fn a_truncated_page_is_retried_then_reported() {
     assert_eq!(raw_ids(&cache, Collection::Conversation), vec![10, 11, 12]);
     assert_eq!(raw_ids(&cache, Collection::ReportingEvent), vec![1, 2]);
     assert_eq!(raw_ids(&cache, Collection::Message).len(), 9);
-    let truncated = server.lock().unwrap().requests.iter().filter(|(c, q)| c == "ReportingEvent" && q.contains("$skip=2&")).count();
+    // The third page request (after the keyset of record 2) was the one cut off, every try.
+    let truncated = server.lock().unwrap().requests.iter().filter(|(c, q)| c == "ReportingEvent" && q.contains("id%20gt%202")).count();
     assert_eq!(truncated, 3, "tried max_attempts times");
     assert!(clock.slept.lock().unwrap().len() >= 3, "backed off between tries");
 }
