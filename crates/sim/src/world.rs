@@ -174,7 +174,9 @@ pub struct Message {
     pub private: bool,
     /// 0 text, 9 input_csat.
     pub content_type: u16,
-    pub content: Box<str>,
+    /// Shared with every message of the same text ([`intern`]): the texts come from a few
+    /// dozen lines, and one allocation per message was most of a large world's memory.
+    pub content: std::sync::Arc<str>,
     pub csat: Option<Csat>,
 }
 
@@ -828,7 +830,7 @@ impl Draft {
             message_type,
             private: false,
             content_type: 0,
-            content: content.into(),
+            content: intern(content),
             csat: None,
         });
     }
@@ -858,6 +860,24 @@ impl Draft {
             &format!("Assigned to {} by System", a.name),
         );
     }
+}
+
+/// The one shared copy of a message text (per generating thread; the texts are a few dozen
+/// lines and the twelve agents' assignment notes).
+fn intern(text: &str) -> std::sync::Arc<str> {
+    thread_local! {
+        static TEXTS: std::cell::RefCell<std::collections::HashSet<std::sync::Arc<str>>> =
+            Default::default();
+    }
+    TEXTS.with(|texts| {
+        let mut texts = texts.borrow_mut();
+        if let Some(shared) = texts.get(text) {
+            return shared.clone();
+        }
+        let shared: std::sync::Arc<str> = text.into();
+        texts.insert(shared.clone());
+        shared
+    })
 }
 
 fn pick<'a>(rng: &mut Rng, lines: &[&'a str]) -> &'a str {
@@ -1148,7 +1168,7 @@ fn survey(d: &mut Draft, rng: &mut Rng, resolved: i64, slow: bool) {
         message_type: 3,
         private: false,
         content_type: 9,
-        content: "Please rate the conversation".into(),
+        content: intern("Please rate the conversation"),
         csat: Some(Csat {
             rating,
             feedback: feedback.into(),

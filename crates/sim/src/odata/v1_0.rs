@@ -7,14 +7,14 @@
 
 use std::sync::Arc;
 
-use super::world_sets::{live_agent_sets, Columns};
+use super::world_sets::{live_agent_sets, Columns, RecordOrders};
 use super::{field, v1_1, Field, FieldType::*, Service};
 use crate::world::World;
 
-pub fn service(world: Arc<World>) -> Service {
+pub fn service(world: Arc<World>, orders: &RecordOrders) -> Service {
     Service {
         namespace: "LiveAgent",
-        sets: live_agent_sets(&world, &COLUMNS),
+        sets: live_agent_sets(&world, orders, &COLUMNS),
     }
 }
 

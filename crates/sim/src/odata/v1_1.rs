@@ -4,15 +4,16 @@
 
 use std::sync::Arc;
 
-use super::world_sets::{live_agent_sets, Columns};
+use super::world_sets::{live_agent_sets, Columns, RecordOrders};
 use super::{field, Field, FieldType::*, Service};
 use crate::world::World;
 
-pub fn service(world: Arc<World>) -> Service {
+pub fn service(world: Arc<World>, orders: &RecordOrders) -> Service {
     Service {
         namespace: "LiveAgent",
         sets: live_agent_sets(
             &world,
+            orders,
             &Columns {
                 message: MESSAGE_FIELDS,
                 conversation: CONVERSATION_FIELDS,

@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use super::world_sets::{live_agent_sets, AvailabilitySet, Columns, TeamSet};
+use super::world_sets::{live_agent_sets, AvailabilitySet, Columns, RecordOrders, TeamSet};
 use super::{field, v1_0, Field, FieldType::*, IndexedSet, Service};
 use crate::world::World;
 
-pub fn service(world: Arc<World>) -> Service {
+pub fn service(world: Arc<World>, orders: &RecordOrders) -> Service {
     let mut sets = live_agent_sets(
         &world,
+        orders,
         &Columns {
             conversation: CONVERSATION_FIELDS,
             ..v1_0::COLUMNS

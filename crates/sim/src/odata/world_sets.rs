@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use super::{EntitySet, Field, IndexedSet, Value};
+use super::{updated_order, EntitySet, Field, IndexedSet, Value};
 use crate::rng::splitmix64;
 use crate::world::{
     utc, Conversation, Event, EventKind, Message, Sender, Status, World, ACCOUNT_ID, BOT_ID,
@@ -25,47 +25,105 @@ pub struct Columns {
     pub reporting_event: &'static [Field],
 }
 
-/// The six collections every version has, in the order of the service document.
-pub fn live_agent_sets(world: &Arc<World>, columns: &Columns) -> Vec<IndexedSet> {
-    let mut messages = Vec::with_capacity(world.message_count());
-    let mut events = Vec::with_capacity(world.event_count());
-    for (ci, c) in world.conversations.iter().enumerate() {
-        messages.extend((0..c.messages.len()).map(|mi| (ci as u32, mi as u32)));
-        events.extend((0..c.events.len()).map(|ei| (ci as u32, ei as u32)));
+/// The row orders of the big collections, built once per world and shared by every
+/// version: (conversation, record) positions in id order and the (updated_at, id) orders.
+pub struct RecordOrders {
+    messages: Arc<Vec<(u32, u32)>>,
+    messages_by_updated: Arc<Vec<u32>>,
+    conversations: Arc<Vec<u32>>,
+    conversations_by_updated: Arc<Vec<u32>>,
+    events: Arc<Vec<(u32, u32)>>,
+    events_by_updated: Arc<Vec<u32>>,
+}
+
+impl RecordOrders {
+    pub fn new(world: &Arc<World>) -> RecordOrders {
+        let mut messages = Vec::with_capacity(world.message_count());
+        let mut events = Vec::with_capacity(world.event_count());
+        for (ci, c) in world.conversations.iter().enumerate() {
+            messages.extend((0..c.messages.len()).map(|mi| (ci as u32, mi as u32)));
+            events.extend((0..c.events.len()).map(|ei| (ci as u32, ei as u32)));
+        }
+        messages.sort_by_key(|&(c, m)| world.conversations[c as usize].messages[m as usize].id);
+        events.sort_by_key(|&(c, e)| world.conversations[c as usize].events[e as usize].id);
+        let mut conversations: Vec<u32> = (0..world.conversations.len() as u32).collect();
+        conversations.sort_by_key(|&c| world.conversations[c as usize].id);
+        let (messages, events, conversations) = (
+            Arc::new(messages),
+            Arc::new(events),
+            Arc::new(conversations),
+        );
+        // Field lists do not matter for the orders.
+        let messages_by_updated = Arc::new(updated_order(&MessageSet {
+            fields: &[],
+            world: world.clone(),
+            rows: messages.clone(),
+        }));
+        let conversations_by_updated = Arc::new(updated_order(&ConversationSet {
+            fields: &[],
+            world: world.clone(),
+            rows: conversations.clone(),
+        }));
+        let events_by_updated = Arc::new(updated_order(&EventSet {
+            fields: &[],
+            world: world.clone(),
+            rows: events.clone(),
+        }));
+        RecordOrders {
+            messages,
+            messages_by_updated,
+            conversations,
+            conversations_by_updated,
+            events,
+            events_by_updated,
+        }
     }
-    messages.sort_by_key(|&(c, m)| world.conversations[c as usize].messages[m as usize].id);
-    events.sort_by_key(|&(c, e)| world.conversations[c as usize].events[e as usize].id);
-    let mut conversations: Vec<u32> = (0..world.conversations.len() as u32).collect();
-    conversations.sort_by_key(|&c| world.conversations[c as usize].id);
+}
+
+/// The six collections every version has, in the order of the service document.
+pub fn live_agent_sets(
+    world: &Arc<World>,
+    orders: &RecordOrders,
+    columns: &Columns,
+) -> Vec<IndexedSet> {
     vec![
-        IndexedSet::new(Box::new(MessageSet {
-            fields: columns.message,
-            world: world.clone(),
-            rows: messages,
-        })),
-        IndexedSet::new(Box::new(ConversationSet {
-            fields: columns.conversation,
-            world: world.clone(),
-            rows: conversations,
-        })),
+        IndexedSet::with_order(
+            Box::new(MessageSet {
+                fields: columns.message,
+                world: world.clone(),
+                rows: orders.messages.clone(),
+            }),
+            orders.messages_by_updated.clone(),
+        ),
+        IndexedSet::with_order(
+            Box::new(ConversationSet {
+                fields: columns.conversation,
+                world: world.clone(),
+                rows: orders.conversations.clone(),
+            }),
+            orders.conversations_by_updated.clone(),
+        ),
         IndexedSet::new(Box::new(InboxSet {
             fields: columns.inbox,
             world: world.clone(),
         })),
         IndexedSet::new(Box::new(LabelSet::new(world, columns.label))),
         IndexedSet::new(Box::new(UserSet::new(world, columns.user))),
-        IndexedSet::new(Box::new(EventSet {
-            fields: columns.reporting_event,
-            world: world.clone(),
-            rows: events,
-        })),
+        IndexedSet::with_order(
+            Box::new(EventSet {
+                fields: columns.reporting_event,
+                world: world.clone(),
+                rows: orders.events.clone(),
+            }),
+            orders.events_by_updated.clone(),
+        ),
     ]
 }
 
 struct MessageSet {
     fields: &'static [Field],
     world: Arc<World>,
-    rows: Vec<(u32, u32)>,
+    rows: Arc<Vec<(u32, u32)>>,
 }
 
 impl MessageSet {
@@ -134,7 +192,7 @@ impl EntitySet for MessageSet {
 struct ConversationSet {
     fields: &'static [Field],
     world: Arc<World>,
-    rows: Vec<u32>,
+    rows: Arc<Vec<u32>>,
 }
 
 /// A stable fake UUID derived from the id.
@@ -259,7 +317,7 @@ impl EntitySet for ConversationSet {
 struct EventSet {
     fields: &'static [Field],
     world: Arc<World>,
-    rows: Vec<(u32, u32)>,
+    rows: Arc<Vec<(u32, u32)>>,
 }
 
 impl EventSet {
