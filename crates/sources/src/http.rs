@@ -191,6 +191,18 @@ impl HttpClient {
     /// GETs `url` and parses the JSON body, retrying per the policy. `what` names the request
     /// for people ("the Conversation collection"); the URL is never shown with its secret.
     pub async fn get_json(&self, url: &str, what: &str, cancel: &AtomicBool) -> Result<Value, SourceError> {
+        self.get_json_with_headers(url, &[], what, cancel).await
+    }
+
+    /// [`HttpClient::get_json`] with extra request headers (a credential sent as a header
+    /// stays out of the URL, so it never reaches an error or a log).
+    pub async fn get_json_with_headers(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        what: &str,
+        cancel: &AtomicBool,
+    ) -> Result<Value, SourceError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
         let mut attempt = 0;
         loop {
@@ -198,7 +210,7 @@ impl HttpClient {
                 return Err(SourceError::Cancelled);
             }
             attempt += 1;
-            match self.try_once(url, what).await {
+            match self.try_once(url, headers, what).await {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { wait, failure } => {
@@ -216,8 +228,12 @@ impl HttpClient {
         }
     }
 
-    async fn try_once(&self, url: &str, what: &str) -> Attempt {
-        let resp = match self.client.get(url).header("Accept", "application/json").send().await {
+    async fn try_once(&self, url: &str, headers: &[(&str, &str)], what: &str) -> Attempt {
+        let mut request = self.client.get(url).header("Accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let resp = match request.send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Retry { wait: None, failure: self.network_error(url, &e) },
         };
@@ -282,10 +298,16 @@ fn is_not_allowed(message: &str) -> bool {
     role && !bad_token
 }
 
-/// The OData error message of a body, or a short excerpt of it.
+/// The error message of a body (OData `{"error":{"message"}}`, Chatwoot `{"error":"…"}` or
+/// `{"errors":["…"]}`), or a short excerpt of it.
 fn server_message(body: &[u8]) -> String {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        if let Some(m) = v.pointer("/error/message").and_then(Value::as_str) {
+        let found = v
+            .pointer("/error/message")
+            .or_else(|| v.get("error").filter(|e| e.is_string()))
+            .or_else(|| v.pointer("/errors/0"))
+            .and_then(Value::as_str);
+        if let Some(m) = found {
             return m.to_string();
         }
     }

@@ -6,15 +6,18 @@
 //! and one module per platform. Connectors own paging and platform limits so the person never
 //! has to; they talk to the cache only through page writes that carry their checkpoint, which
 //! is what makes every sync resumable (see [`cognigy_odata`] for the checkpoint design and
-//! [`cognigy_odata::derive`] for the derivation strategy).
+//! [`cognigy_odata::derive`] for the derivation strategy; [`cognigy_rest`] for an API with no
+//! updated-since filter).
 //!
 //! Errors are [`SourceError`]: each variant maps to a stable [`switchboard_model::ErrorCode`]
 //! and says what happened, what to do, and that every record synced before it is kept.
 //! Secrets never appear in an error or a log.
 
 pub mod cognigy_odata;
+pub mod cognigy_rest;
 mod error;
 pub mod http;
 
 pub use cognigy_odata::{sync_cognigy_odata, test_connection, OdataConfig, SyncOptions, SyncReport};
+pub use cognigy_rest::{sync_cognigy_rest, RestConfig};
 pub use error::SourceError;
