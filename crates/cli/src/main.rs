@@ -46,9 +46,17 @@ enum Command {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// Faults to inject, e.g. "rate-limit:every=3,retry-after=1;malformed:Message@2000".
+        /// Faults to inject, rules separated by ';': rate-limit:every=N[,retry-after=S][,on=E],
+        /// server-error:every=N[,burst=K][,status=500|502|503][,on=E], slow:ms=M[,on=E],
+        /// malformed:<Collection>@<offset>, cut:<Collection>@<offset> (connection dropped
+        /// mid-body), unauthorized:<Collection>@<offset>, drift:<Collection> (schema drift),
+        /// expire:after=N (the credential expires after N requests). E is a collection or path.
         #[arg(long)]
         faults: Option<String>,
+        /// The platform APIs to serve, comma-separated: odata, rest, agentbot, liveperson,
+        /// koopid, or all.
+        #[arg(long, default_value = "all")]
+        platforms: String,
         /// Write the world's true KPIs to this JSON file and exit.
         #[arg(long)]
         truth: Option<PathBuf>,
@@ -123,7 +131,8 @@ fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Simulate { seed, start, days, per_day, port, faults, truth, timezone, sla_seconds } => {
+        Command::Simulate { seed, start, days, per_day, port, faults, platforms, truth, timezone, sla_seconds } => {
+            let platforms = switchboard_sim::Platform::parse_list(&platforms).map_err(|e| anyhow::anyhow!("--platforms: {e}"))?;
             let start = start.unwrap_or_else(|| Workspace::today() - chrono::Duration::days(days as i64));
             let cfg = switchboard_sim::WorldConfig { seed, start, days, conversations_per_day: per_day };
             let world = switchboard_sim::World::generate(&cfg);
@@ -146,23 +155,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     api_key: switchboard_sim::DEMO_API_KEY.into(),
                     agent_key: switchboard_sim::DEMO_AGENT_KEY.into(),
                     faults,
-                now_ms: None,
+                    now_ms: None,
+                    platforms: platforms.clone(),
                 },
             )
             .await
             .context("starting the simulator")?;
-            println!("Cognigy Live Agent OData: {}", sim.odata_url);
-            println!("Access token (administrator): {}", switchboard_sim::DEMO_API_KEY);
-            println!("Access token (agent, not allowed): {}", switchboard_sim::DEMO_AGENT_KEY);
-            // Every other platform under the same origin, after the three lines scripts parse.
-            {
-                let (base, admin, agent) = (sim.base_url.as_str(), switchboard_sim::DEMO_API_KEY, switchboard_sim::DEMO_AGENT_KEY);
-                use switchboard_sim::{agentbot, koopid, liveperson};
+            use switchboard_sim::Platform;
+            let (base, admin, agent) = (sim.base_url.as_str(), switchboard_sim::DEMO_API_KEY, switchboard_sim::DEMO_AGENT_KEY);
+            if platforms.contains(&Platform::LiveAgentOdata) {
+                // These three lines first: scripts and tests read them.
+                println!("Cognigy Live Agent OData: {}", sim.odata_url);
+                println!("Access token (administrator): {admin}");
+                println!("Access token (agent, not allowed): {agent}");
                 for version in ["v1.0", "v1.1", "v2.0"] {
                     println!("Cognigy Live Agent OData {version}: {base}{version}/odata/ (apikey={admin} or Authorization: Bearer {admin})");
                 }
+            }
+            use switchboard_sim::{agentbot, koopid, liveperson};
+            if platforms.contains(&Platform::LiveAgentRest) {
                 println!("Cognigy Live Agent REST: {base}api/v1/accounts/1/");
                 println!("  header api_access_token: {admin} (administrator); {agent} is an agent without access to reports");
+            }
+            if platforms.contains(&Platform::Agentbot) {
                 println!("agentbot Live analytics: {base}");
                 println!(
                     "  log in: POST {base}{} with {{\"email\":\"{}\",\"password\":\"{admin}\"}} (user {} with password {agent} lacks the Reports permission); then headers Authorization: <the Bearer token> and X-Token: {admin}",
@@ -170,6 +185,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     agentbot::DEMO_USER,
                     agentbot::DEMO_AGENT_USER,
                 );
+            }
+            if platforms.contains(&Platform::LivePerson) {
                 println!("LivePerson CSDS: {base}api/account/{}/service/baseURI.json?version=1.0", liveperson::ACCOUNT_ID);
                 println!(
                     "  OAuth 1.0a: consumer key {}, consumer secret {admin}, token {}, token secret {admin}; or Authorization: Bearer {admin}; or OAuth 2.0 client {} with secret {admin}",
@@ -177,6 +194,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     liveperson::OAUTH_TOKEN,
                     liveperson::OAUTH2_CLIENT_ID,
                 );
+            }
+            if platforms.contains(&Platform::Koopid) {
                 println!("Koopid Dashboard: {base}Dashboard/");
                 println!("  query apiKey={admin}&providerId={} ({agent} is a role without Dashboard access)", koopid::PROVIDER_ID);
             }

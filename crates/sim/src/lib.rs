@@ -59,7 +59,7 @@ pub mod truth;
 pub mod world;
 
 pub use faults::{Fault, FaultPlan, FaultPlanError, FaultSwitch};
-pub use server::{serve, RunningSim, ServeOptions, DEMO_AGENT_KEY, DEMO_API_KEY};
+pub use server::{serve, Platform, RunningSim, ServeOptions, DEMO_AGENT_KEY, DEMO_API_KEY};
 pub use truth::{quantile_linear, truth, Kpis, Stats, Truth};
 pub use world::{
     world_summary, Agent, CanonicalConversation, Channel, Inbox, Label, Team, World, WorldConfig,

@@ -37,6 +37,57 @@ pub struct ServeOptions {
     pub faults: FaultPlan,
     /// "Now" for APIs relative to the present, in ms since the epoch; default: the world's end.
     pub now_ms: Option<i64>,
+    /// The platform APIs served; default: all of them.
+    pub platforms: Vec<Platform>,
+}
+
+/// The platform APIs the simulator can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    LiveAgentOdata,
+    LiveAgentRest,
+    Agentbot,
+    LivePerson,
+    Koopid,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 5] =
+        [Platform::LiveAgentOdata, Platform::LiveAgentRest, Platform::Agentbot, Platform::LivePerson, Platform::Koopid];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::LiveAgentOdata => "odata",
+            Platform::LiveAgentRest => "rest",
+            Platform::Agentbot => "agentbot",
+            Platform::LivePerson => "liveperson",
+            Platform::Koopid => "koopid",
+        }
+    }
+
+    /// Reads a comma-separated list (`odata,rest,agentbot,liveperson,koopid` or `all`).
+    pub fn parse_list(text: &str) -> Result<Vec<Platform>, String> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part.eq_ignore_ascii_case("all") {
+                return Ok(Platform::ALL.to_vec());
+            }
+            let p = Platform::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(part)).ok_or_else(|| {
+                format!(
+                    "{part:?} is not a platform the simulator serves; pick from {}",
+                    Platform::ALL.map(|p| p.name()).join(", ")
+                )
+            })?;
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        if out.is_empty() {
+            return Err("name at least one platform".into());
+        }
+        Ok(out)
+    }
 }
 
 impl Default for ServeOptions {
@@ -47,6 +98,7 @@ impl Default for ServeOptions {
             agent_key: DEMO_AGENT_KEY.to_string(),
             faults: FaultPlan::none(),
             now_ms: None,
+            platforms: Platform::ALL.to_vec(),
         }
     }
 }
@@ -100,6 +152,8 @@ struct Platforms {
 
 struct AppState {
     world: Arc<World>,
+    /// Which platform APIs this run serves.
+    served: Vec<Platform>,
     platforms: Platforms,
     now_ms: i64,
     odata_versions: Vec<(&'static str, Service)>,
@@ -119,6 +173,7 @@ pub async fn serve(world: Arc<World>, opts: ServeOptions) -> std::io::Result<Run
     let now_ms = opts.now_ms.unwrap_or(world.end_ms);
     let state = Arc::new(AppState {
         world: world.clone(),
+        served: opts.platforms.clone(),
         platforms: Platforms::default(),
         now_ms,
         odata_versions: odata::versions(world),
@@ -191,23 +246,24 @@ async fn route(
         now_ms: app.now_ms,
     };
     let p = &app.platforms;
-    if crate::chatwoot::claims(path) {
+    let serves = |x: Platform| app.served.contains(&x);
+    if serves(Platform::LiveAgentRest) && crate::chatwoot::claims(path) {
         return crate::chatwoot::handle(&req, &p.chatwoot).await;
     }
-    if crate::agentbot::claims(path) {
+    if serves(Platform::Agentbot) && crate::agentbot::claims(path) {
         return crate::agentbot::handle(&req, &p.agentbot).await;
     }
-    if crate::liveperson::claims(path) {
+    if serves(Platform::LivePerson) && crate::liveperson::claims(path) {
         return crate::liveperson::handle(&req, &p.liveperson).await;
     }
-    if crate::koopid::claims(path) {
+    if serves(Platform::Koopid) && crate::koopid::claims(path) {
         return crate::koopid::handle(&req, &p.koopid).await;
     }
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     if let Some(rest) = rest
         .strip_prefix("odata")
-        .filter(|r| r.is_empty() || r.starts_with('/'))
+        .filter(|r| (r.is_empty() || r.starts_with('/')) && serves(Platform::LiveAgentOdata))
     {
         return odata_request(
             app,

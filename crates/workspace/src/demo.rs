@@ -86,7 +86,7 @@ impl Workspace {
                 api_key: switchboard_sim::DEMO_API_KEY.to_string(),
                 agent_key: switchboard_sim::DEMO_AGENT_KEY.to_string(),
                 faults: FaultPlan::default(),
-                now_ms: None,
+                ..ServeOptions::default()
             },
         )
         .await
