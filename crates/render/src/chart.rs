@@ -16,7 +16,7 @@ static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// Tableau 10: distinct for the common colour-vision deficiencies and in greyscale print.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x4E, 0x79, 0xA7),
     RGBColor(0xF2, 0x8E, 0x2B),
     RGBColor(0xE1, 0x57, 0x59),
@@ -67,28 +67,54 @@ fn number(c: &Cell) -> Option<f64> {
     }
 }
 
-pub(crate) fn chart_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartData, RenderError> {
+/// Which columns a chart draws: the measure on the y axis, the x column (none for a single
+/// total row, where each measure of the y measure's kind is a bar), and the column whose
+/// values become separate series. The native Excel chart uses the same choice.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ChartColumns {
+    pub title: String,
+    pub y: usize,
+    pub x: Option<usize>,
+    pub series: Option<usize>,
+}
+
+pub(crate) fn chart_columns(table: &ResultTable, spec: &ChartSpec) -> Result<ChartColumns, RenderError> {
     if spec.kind == ChartKind::Table {
         return Err(RenderError::NoChart);
     }
-    let frame_col = |i: usize| &table.frame.columns()[i];
-    let rows = table.frame.height();
     let y = match &spec.y {
         Some(name) => column_index(table, name, "value")?,
         None if table.columns.len() > table.groups => table.groups,
         None => return Err(RenderError::Chart("the report has no measure to draw; add one".into())),
     };
-    let y_format = table.columns[y].format;
     let title = spec.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| table.title.to_string());
     let x = match &spec.x {
         Some(name) => Some(column_index(table, name, "x axis")?),
         None if table.groups > 0 => Some(0),
         None => None,
     };
+    let series = match (&spec.series, x) {
+        (_, None) => None,
+        (Some(name), Some(_)) => Some(column_index(table, name, "series")?),
+        (None, Some(x)) if table.groups >= 2 => (0..table.groups).find(|&i| i != x),
+        (None, Some(_)) => None,
+    };
+    Ok(ChartColumns { title, y, x, series })
+}
+
+/// The measures drawn side by side when the chart has no x column: those of the y measure's kind.
+pub(crate) fn total_measures(table: &ResultTable, y: usize) -> Vec<usize> {
+    (table.groups..table.columns.len()).filter(|&i| table.columns[i].format == table.columns[y].format).collect()
+}
+
+pub(crate) fn chart_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartData, RenderError> {
+    let ChartColumns { title, y, x, series: series_col } = chart_columns(table, spec)?;
+    let frame_col = |i: usize| &table.frame.columns()[i];
+    let rows = table.frame.height();
+    let y_format = table.columns[y].format;
     let Some(x) = x else {
         // No groups: one bar per measure of the same kind, from the single total row.
-        let measures: Vec<usize> =
-            (table.groups..table.columns.len()).filter(|&i| table.columns[i].format == y_format).collect();
+        let measures = total_measures(table, y);
         let values = measures.iter().map(|&i| if rows > 0 { number(&cell(frame_col(i), 0)) } else { None }).collect();
         return Ok(ChartData {
             title,
@@ -99,11 +125,6 @@ pub(crate) fn chart_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartD
             series: vec![(String::new(), values)],
             legend: false,
         });
-    };
-    let series_col = match &spec.series {
-        Some(name) => Some(column_index(table, name, "series")?),
-        None if table.groups >= 2 => (0..table.groups).find(|&i| i != x),
-        None => None,
     };
 
     let x_cells: Vec<Cell> = (0..rows).map(|r| cell(frame_col(x), r)).collect();

@@ -22,6 +22,7 @@
 //! depend on the engine so it can render any frame with described columns.
 
 mod chart;
+mod crosstab;
 mod csv_file;
 pub mod value;
 mod xlsx;
@@ -32,8 +33,11 @@ use switchboard_model::canonical::ValueFormat;
 use switchboard_model::ipc::ResultColumn;
 use switchboard_model::spec::ChartSpec;
 
-pub use csv_file::{write_csv, CsvOptions};
-pub use xlsx::{write_xlsx, write_xlsx_with_chart, ExportMeta};
+pub use csv_file::{write_csv, CsvDates, CsvOptions};
+pub use xlsx::{
+    write_xlsx, write_xlsx_crosstab, write_xlsx_with_chart, write_xlsx_with_options, ExportMeta, XlsxLayout,
+    XlsxOptions, EXCEL_SHEET_ROWS,
+};
 
 /// A report result with what is needed to present it.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +62,10 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
     #[error("The spreadsheet could not be written ({0}). Check that the file is not open in Excel and try again.")]
     Xlsx(String),
+    #[error("The export settings do not work together: {0}.")]
+    Options(String),
+    #[error("A crosstab needs a report grouped by exactly two things with one measure; this one has {groups} grouping(s) and {measures} measure(s). Change the groups and measures, or export the rows as they are.")]
+    NotCrosstab { groups: usize, measures: usize },
 }
 
 impl From<rust_xlsxwriter::XlsxError> for RenderError {
@@ -73,7 +81,9 @@ impl From<RenderError> for switchboard_model::AppError {
     fn from(e: RenderError) -> Self {
         use switchboard_model::ErrorCode;
         let code = match &e {
-            RenderError::NoChart | RenderError::Chart(_) => ErrorCode::InvalidReport,
+            RenderError::NoChart | RenderError::Chart(_) | RenderError::Options(_) | RenderError::NotCrosstab { .. } => {
+                ErrorCode::InvalidReport
+            }
             RenderError::Io(_) | RenderError::Xlsx(_) => ErrorCode::FileError,
         };
         switchboard_model::AppError::new(code, e.to_string())

@@ -188,7 +188,7 @@ fn csv_has_a_bom_plain_values_and_no_live_formulas() {
     assert_eq!(lines.len(), 7);
 
     let mut out = Vec::new();
-    write_csv(&table(&f, 2), &mut out, &CsvOptions { bom: false, delimiter: b';' }).unwrap();
+    write_csv(&table(&f, 2), &mut out, &CsvOptions { bom: false, delimiter: b';', ..CsvOptions::default() }).unwrap();
     assert!(out.starts_with(b"Day;Channel;"));
 }
 
@@ -204,7 +204,7 @@ fn csv_times_keep_hours_and_neutralise_every_formula_start() {
     .unwrap();
     let f = Fixture { frame, columns: vec![rc("Hour", ValueFormat::DateTime), rc("Note", ValueFormat::Text)], applied: vec![] };
     let mut out = Vec::new();
-    write_csv(&table(&f, 1), &mut out, &CsvOptions { bom: false, delimiter: b',' }).unwrap();
+    write_csv(&table(&f, 1), &mut out, &CsvOptions { bom: false, ..CsvOptions::default() }).unwrap();
     let text = String::from_utf8(out).unwrap();
     let cells: Vec<&str> = text.lines().skip(1).map(|l| l.split_once(',').unwrap().1).collect();
     assert_eq!(cells, ["'+1", "'-x", "'@sum", "'\tx", "ok"]);
@@ -298,19 +298,360 @@ fn xlsx_datetimes_and_odd_titles() {
 }
 
 
+fn zip_text(path: &std::path::Path, name: &str) -> Option<String> {
+    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut part = zip.by_name(name).ok()?;
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut part, &mut s).unwrap();
+    Some(s)
+}
+
+fn zip_names(path: &std::path::Path) -> Vec<String> {
+    let zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    zip.file_names().map(|n| n.unwrap().to_string()).collect()
+}
+
+fn read_range(path: &std::path::Path, sheet: &str) -> calamine::Range<calamine::Data> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut book: Xlsx<_> = open_workbook(path).unwrap();
+    book.worksheet_range(sheet).unwrap()
+}
+
+fn sheet_names(path: &std::path::Path) -> Vec<String> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let book: Xlsx<_> = open_workbook(path).unwrap();
+    book.sheet_names()
+}
+
+fn date_serial(d: &calamine::Data) -> f64 {
+    match d {
+        calamine::Data::DateTime(x) => x.as_f64(),
+        other => panic!("not a date: {other:?}"),
+    }
+}
+
+/// Day, channel and conversations only: the shape of a pivot.
+fn pivot_shaped() -> Fixture {
+    let f = by_day_and_channel();
+    let frame = f.frame.select(["Day", "Channel", "Conversations"]).unwrap();
+    Fixture { frame, columns: f.columns[..3].to_vec(), applied: vec![] }
+}
+
 #[test]
-fn xlsx_can_carry_the_chart_as_a_picture() {
+fn xlsx_chart_is_a_native_chart_with_one_series_per_channel() {
+    use calamine::Data;
     let f = by_day_and_channel();
     let dir = tempfile::tempdir().unwrap();
-    let with = dir.path().join("with.xlsx");
-    write_xlsx_with_chart(&table(&f, 2), &chart(ChartKind::Bar), &with, &ExportMeta::default()).unwrap();
-    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(&with).unwrap()).unwrap();
-    let mut png = Vec::new();
-    std::io::Read::read_to_end(&mut zip.by_name("xl/media/image1.png").unwrap(), &mut png).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let path = dir.path().join("with.xlsx");
+    write_xlsx_with_chart(&table(&f, 2), &chart(ChartKind::Bar), &path, &ExportMeta::default()).unwrap();
 
-    let without = dir.path().join("without.xlsx");
-    write_xlsx_with_chart(&table(&f, 2), &chart(ChartKind::Table), &without, &ExportMeta::default()).unwrap();
-    let zip = ::zip::ZipArchive::new(std::fs::File::open(&without).unwrap()).unwrap();
-    assert!(zip.file_names().all(|n| !n.unwrap().starts_with("xl/media/")));
+    let xml = zip_text(&path, "xl/charts/chart1.xml").expect("a native chart part");
+    assert!(xml.contains("<c:barChart>") && xml.contains("<c:barDir val=\"col\"/>"), "{xml}");
+    assert_eq!(xml.matches("<c:ser>").count(), 3, "web, whatsapp and the formula-looking channel");
+    // Categories and values are the cells of the chart-data sheet, not copies.
+    assert!(xml.contains("<c:f>'Chart data'!$A$2:$A$4</c:f>"), "{xml}");
+    assert!(xml.contains("<c:f>'Chart data'!$B$2:$B$4</c:f>"), "{xml}");
+    assert!(xml.contains("<c:f>'Chart data'!$C$1</c:f>"), "series named by its heading cell");
+    assert!(xml.contains("4E79A7") && xml.contains("F28E2B"), "the screen chart's colours");
+    assert!(zip_names(&path).iter().all(|n| !n.starts_with("xl/media/")), "no picture");
+    // The chart sits on the report's sheet, beside the table (column G), level with its header.
+    let drawing = zip_text(&path, "xl/drawings/drawing1.xml").unwrap();
+    assert!(drawing.contains("<xdr:col>6</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>5</xdr:row>"), "{drawing}");
+    assert!(zip_text(&path, "xl/worksheets/_rels/sheet1.xml.rels").unwrap().contains("drawing1.xml"));
+
+    assert_eq!(sheet_names(&path), ["Conversations by day", "Chart data"]);
+    let data = read_range(&path, "Chart data");
+    let at = |r: u32, c: u32| data.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(at(0, 0), Data::String("Day".into()));
+    assert_eq!(at(0, 1), Data::String("web".into()));
+    assert_eq!(at(0, 2), Data::String("whatsapp".into()));
+    assert_eq!(date_serial(&at(1, 0)), excel_serial(2));
+    assert_eq!((at(1, 1), at(1, 2)), (Data::Float(12.0), Data::Float(7.0)));
+    assert_eq!((at(3, 1), at(3, 2), at(3, 3)), (Data::Float(11.0), Data::Empty, Data::Float(4.0)));
+}
+
+#[test]
+fn xlsx_single_series_chart_reads_the_table_itself() {
+    let f = web_only();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("line.xlsx");
+    let mut spec = chart(ChartKind::Line);
+    spec.y = Some("Median FRT".into());
+    write_xlsx_with_chart(&table(&f, 1), &spec, &path, &ExportMeta::default()).unwrap();
+    let xml = zip_text(&path, "xl/charts/chart1.xml").unwrap();
+    assert!(xml.contains("<c:lineChart>"), "{xml}");
+    assert_eq!(xml.matches("<c:ser>").count(), 1);
+    // Title, two filter lines, timezone, blank: the header is row 6, data rows 7–9.
+    assert!(xml.contains("<c:f>'Conversations by day'!$A$7:$A$9</c:f>"), "{xml}");
+    assert!(xml.contains("<c:f>'Conversations by day'!$C$7:$C$9</c:f>"), "{xml}");
+    assert!(xml.contains("formatCode=\"[h]:mm:ss\""), "the axis reads durations: {xml}");
+    assert!(xml.contains("<c:delete val=\"1\"/>") || !xml.contains("<c:legend>"), "no legend for one series");
+    assert_eq!(sheet_names(&path), ["Conversations by day"], "no extra sheet needed");
+
+    let plain = dir.path().join("plain.xlsx");
+    write_xlsx_with_chart(&table(&f, 1), &chart(ChartKind::Table), &plain, &ExportMeta::default()).unwrap();
+    assert!(zip_names(&plain).iter().all(|n| !n.starts_with("xl/charts/")));
+}
+
+#[test]
+fn xlsx_totals_chart_has_one_bar_per_measure() {
+    let totals = Fixture {
+        frame: DataFrame::new(1, vec![Column::new("Volume".into(), [42i64]), Column::new("Handled".into(), [40i64])]).unwrap(),
+        columns: vec![rc("Volume", ValueFormat::Integer), rc("Handled", ValueFormat::Integer)],
+        applied: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("totals.xlsx");
+    write_xlsx_with_chart(&table(&totals, 0), &chart(ChartKind::Bar), &path, &ExportMeta::default()).unwrap();
+    let xml = zip_text(&path, "xl/charts/chart1.xml").unwrap();
+    assert_eq!(xml.matches("<c:ser>").count(), 1);
+    assert!(xml.contains("<c:f>'Chart data'!$A$2:$A$3</c:f>"), "{xml}");
+    let data = read_range(&path, "Chart data");
+    assert_eq!(data.get_value((2, 0)), Some(&calamine::Data::String("Handled".into())));
+    assert_eq!(data.get_value((2, 1)), Some(&calamine::Data::Float(40.0)));
+}
+
+#[test]
+fn xlsx_crosstab_puts_channels_across_and_days_down() {
+    use calamine::Data;
+    let f = pivot_shaped();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pivot.xlsx");
+    write_xlsx_crosstab(&table(&f, 2), &path, &ExportMeta::default()).unwrap();
+    let sheet = read_range(&path, "Conversations by day");
+    let at = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    // Title, timezone, blank, then one heading row: no merged or stacked headers.
+    let h = 3;
+    assert_eq!(at(h, 0), Data::String("Day".into()));
+    assert_eq!(at(h, 1), Data::String("web".into()));
+    assert_eq!(at(h, 2), Data::String("whatsapp".into()));
+    assert_eq!(at(h, 3), Data::String("=HYPERLINK(\"x\")".into()));
+    for (r, d) in [(1, 2), (2, 3), (3, 4)] {
+        assert_eq!(date_serial(&at(h + r, 0)), excel_serial(d));
+    }
+    assert_eq!((at(h + 1, 1), at(h + 1, 2), at(h + 1, 3)), (Data::Float(12.0), Data::Float(7.0), Data::Empty));
+    assert_eq!((at(h + 3, 1), at(h + 3, 2), at(h + 3, 3)), (Data::Float(11.0), Data::Empty, Data::Float(4.0)));
+    assert_eq!(sheet.end(), Some((h + 3, 3)));
+    let styles = zip_text(&path, "xl/styles.xml").unwrap();
+    assert!(styles.contains("formatCode=\"#,##0\""));
+
+    // With a chart, the chart reads the crosstab's own cells.
+    let charted = dir.path().join("pivot-chart.xlsx");
+    let opts = XlsxOptions { chart: Some(chart(ChartKind::Line)), layout: XlsxLayout::Crosstab, ..XlsxOptions::default() };
+    write_xlsx_with_options(&table(&f, 2), &charted, &ExportMeta::default(), &opts).unwrap();
+    let xml = zip_text(&charted, "xl/charts/chart1.xml").unwrap();
+    assert_eq!(xml.matches("<c:ser>").count(), 3);
+    assert!(xml.contains("<c:f>'Conversations by day'!$D$5:$D$7</c:f>"), "{xml}");
+    assert_eq!(sheet_names(&charted), ["Conversations by day"]);
+
+    // Not pivot-shaped: said so, nothing written.
+    let wide = by_day_and_channel();
+    let bad = dir.path().join("bad.xlsx");
+    let e = write_xlsx_crosstab(&table(&wide, 2), &bad, &ExportMeta::default()).unwrap_err();
+    assert!(matches!(e, RenderError::NotCrosstab { groups: 2, measures: 3 }), "{e:?}");
+    assert!(e.to_string().contains("2 grouping(s) and 3 measure(s)"), "{e}");
+    assert!(!bad.exists());
+}
+
+/// `n` rows: a running number, a label and a day.
+fn numbered_rows(n: usize) -> Fixture {
+    let frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("Row".into(), (1..=n as i64).collect::<Vec<_>>()),
+            Column::new("Label".into(), (1..=n).map(|i| format!("conversation {i}")).collect::<Vec<_>>()),
+            naive_times("Day", (0..n).map(|i| day_ms(1 + (i % 28) as u32)).collect()),
+        ],
+    )
+    .unwrap();
+    Fixture {
+        frame,
+        columns: vec![rc("Row", ValueFormat::Integer), rc("Label", ValueFormat::Text), rc("Day", ValueFormat::Date)],
+        applied: vec![],
+    }
+}
+
+#[test]
+fn xlsx_longer_than_a_sheet_continues_on_numbered_sheets() {
+    use calamine::Data;
+    let f = numbered_rows(50);
+    let t = ResultTable { title: "Rows", ..table(&f, 1) };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("split.xlsx");
+    // 20-row sheets: title, timezone, the split note, blank, header, then 15 rows.
+    let opts = XlsxOptions { sheet_rows: 20, ..XlsxOptions::default() };
+    write_xlsx_with_options(&t, &path, &ExportMeta::default(), &opts).unwrap();
+    let names = sheet_names(&path);
+    assert_eq!(names, ["Rows", "Rows (2)", "Rows (3)", "Rows (4)"]);
+    let mut seen = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let sheet = read_range(&path, name);
+        assert!(sheet.end().unwrap().0 < 20, "{name} is longer than a sheet");
+        let note = sheet.get_value((2, 0)).cloned().unwrap();
+        let expected = match i {
+            0 => "This sheet holds rows 1–15 of 50; rows 16–50 continue on sheet 'Rows (2)'.".to_string(),
+            1 => "This sheet holds rows 16–30 of 50; rows 31–50 continue on sheet 'Rows (3)'.".to_string(),
+            2 => "This sheet holds rows 31–45 of 50; rows 46–50 continue on sheet 'Rows (4)'.".to_string(),
+            _ => "This sheet holds rows 46–50 of 50, continued from sheet 'Rows (3)'.".to_string(),
+        };
+        assert_eq!(note, Data::String(expected));
+        assert_eq!(sheet.get_value((4, 0)), Some(&Data::String("Row".into())), "every sheet has the header");
+        for r in 5..=sheet.end().unwrap().0 {
+            match sheet.get_value((r, 0)) {
+                Some(Data::Float(x)) => seen.push(*x as usize),
+                other => panic!("row {r} of {name}: {other:?}"),
+            }
+            assert!(matches!(sheet.get_value((r, 2)), Some(Data::DateTime(_))));
+        }
+    }
+    assert_eq!(seen, (1..=50).collect::<Vec<_>>(), "every row once, in order");
+
+    // A chart over a split table reads a chart-data sheet, since no one sheet holds every row.
+    let charted = dir.path().join("split-chart.xlsx");
+    let mut spec = chart(ChartKind::Bar);
+    spec.x = Some("Label".into());
+    spec.y = Some("Row".into());
+    let opts = XlsxOptions { sheet_rows: 60, chart: Some(spec), ..XlsxOptions::default() };
+    write_xlsx_with_options(&ResultTable { title: "Rows", ..table(&numbered_rows(70), 1) }, &charted, &ExportMeta::default(), &opts).unwrap();
+    assert_eq!(sheet_names(&charted), ["Rows", "Rows (2)", "Chart data", "Chart data (2)"]);
+    let xml = zip_text(&charted, "xl/charts/chart1.xml").unwrap();
+    assert!(xml.contains("'Chart data'!$A$"), "{xml}");
+}
+
+#[test]
+fn xlsx_column_widths_follow_the_longest_value_up_to_a_cap() {
+    let frame = DataFrame::new(
+        2,
+        vec![
+            Column::new("Agent".into(), ["Ann", "Bartholomew Featherstonehaugh"]),
+            Column::new("Note".into(), ["x".repeat(200), "short".into()]),
+            Column::new("N".into(), [1i64, 1_234_567_890]),
+        ],
+    )
+    .unwrap();
+    let f = Fixture {
+        frame,
+        columns: vec![rc("Agent", ValueFormat::Text), rc("Note", ValueFormat::Text), rc("N", ValueFormat::Integer)],
+        applied: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.xlsx");
+    write_xlsx(&table(&f, 1), &path, &ExportMeta::default()).unwrap();
+    let xml = zip_text(&path, "xl/worksheets/sheet1.xml").unwrap();
+    let width = |col: usize| -> f64 {
+        let tag = format!("<col min=\"{col}\" max=\"{col}\" width=\"");
+        let rest = &xml[xml.find(&tag).unwrap_or_else(|| panic!("no width for column {col}: {xml}")) + tag.len()..];
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
+    let agent = width(1);
+    assert!((30.0..33.0).contains(&agent), "the longest name (29 characters) fits: {agent}");
+    assert!((61.0..62.0).contains(&width(2)), "capped: {}", width(2));
+    assert!((14.0..16.0).contains(&width(3)), "1,234,567,890 fits: {}", width(3));
+}
+
+/// Two million rows in bounded memory, split over two sheets. Slow in a debug build:
+/// `cargo test -p switchboard-render --release -- --ignored`.
+#[test]
+#[ignore]
+fn xlsx_two_million_rows_split_over_two_sheets() {
+    use calamine::Data;
+    let n = 2_000_000;
+    let f = numbered_rows(n);
+    let t = ResultTable { title: "Rows", ..table(&f, 1) };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.xlsx");
+    write_xlsx(&t, &path, &ExportMeta::default()).unwrap();
+    assert_eq!(sheet_names(&path), ["Rows", "Rows (2)"]);
+    // Title, timezone, split note, blank, header: 1,048,571 rows fit on the first sheet.
+    let first = read_range(&path, "Rows");
+    assert_eq!(first.end().unwrap().0, EXCEL_SHEET_ROWS - 1);
+    assert_eq!(
+        first.get_value((2, 0)),
+        Some(&Data::String("This sheet holds rows 1–1,048,571 of 2,000,000; rows 1,048,572–2,000,000 continue on sheet 'Rows (2)'.".into()))
+    );
+    assert_eq!(first.get_value((EXCEL_SHEET_ROWS - 1, 0)), Some(&Data::Float(1_048_571.0)));
+    drop(first);
+    let second = read_range(&path, "Rows (2)");
+    assert_eq!(second.get_value((5, 0)), Some(&Data::Float(1_048_572.0)));
+    let last = second.end().unwrap().0;
+    assert_eq!(second.get_value((last, 0)), Some(&Data::Float(n as f64)));
+    assert_eq!(second.get_value((last, 1)), Some(&Data::String(format!("conversation {n}"))));
+}
+
+#[test]
+fn csv_decimal_comma_and_semicolons() {
+    let f = by_day_and_channel();
+    let mut out = Vec::new();
+    write_csv(&table(&f, 2), &mut out, &CsvOptions { bom: false, ..CsvOptions::decimal_comma() }).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Day;Channel;Conversations;Median FRT (seconds);Resolution rate");
+    assert_eq!(lines[1], "2026-03-02;web;12;30;62,5%");
+    assert_eq!(lines[6], "2026-03-04;\"'=HYPERLINK(\"\"x\"\")\";4;12,5;25%");
+
+    let clash = CsvOptions { decimal: b',', ..CsvOptions::default() };
+    let e = write_csv(&table(&f, 2), &mut Vec::new(), &clash).unwrap_err();
+    assert!(matches!(e, RenderError::Options(_)));
+    assert!(e.to_string().contains("decimal comma cannot be used with a comma between columns"), "{e}");
+    let e = write_csv(&table(&f, 2), &mut Vec::new(), &CsvOptions { delimiter: b'|', ..CsvOptions::default() }).unwrap_err();
+    assert!(e.to_string().contains("comma, a semicolon or a tab"), "{e}");
+}
+
+#[test]
+fn csv_tabs_and_date_patterns() {
+    let frame = DataFrame::new(
+        2,
+        vec![
+            naive_times("Day", vec![day_ms(2), day_ms(3)]),
+            naive_times("Hour", vec![day_ms(2) + 3_600_000 * 14 + 1_800_000, day_ms(3)]),
+            Column::new("Mean".into(), [1234.5, 2.0]),
+        ],
+    )
+    .unwrap();
+    let f = Fixture {
+        frame,
+        columns: vec![rc("Day", ValueFormat::Date), rc("Hour", ValueFormat::DateTime), rc("Mean", ValueFormat::Number)],
+        applied: vec![],
+    };
+    let opts = CsvOptions {
+        bom: false,
+        delimiter: b'\t',
+        decimal: b',',
+        dates: CsvDates::Pattern { date: "%d.%m.%Y".into(), date_time: "%d.%m.%Y %H:%M".into() },
+    };
+    let mut out = Vec::new();
+    write_csv(&table(&f, 1), &mut out, &opts).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "Day\tHour\tMean\n02.03.2026\t02.03.2026 14:30\t1234,5\n03.03.2026\t03.03.2026 00:00\t2\n");
+
+    let bad = CsvOptions { dates: CsvDates::Pattern { date: "%d.%m.%Q".into(), date_time: "%F".into() }, ..CsvOptions::default() };
+    let e = write_csv(&table(&f, 1), &mut Vec::new(), &bad).unwrap_err();
+    assert!(e.to_string().contains("\"%d.%m.%Q\" is not valid"), "{e}");
+}
+
+#[test]
+fn csv_negative_numbers_stay_numbers_while_dash_text_is_neutralised() {
+    let frame = DataFrame::new(
+        2,
+        vec![
+            Column::new("Label".into(), ["-1", "-x"]),
+            Column::new("Change".into(), [-3.5, -0.25]),
+            Column::new("Delta".into(), [-12i64, 0]),
+            Column::new("Trend".into(), [-0.125, 0.5]),
+        ],
+    )
+    .unwrap();
+    let f = Fixture {
+        frame,
+        columns: vec![
+            rc("Label", ValueFormat::Text),
+            rc("Change", ValueFormat::Number),
+            rc("Delta", ValueFormat::Integer),
+            rc("Trend", ValueFormat::Percent),
+        ],
+        applied: vec![],
+    };
+    let mut out = Vec::new();
+    write_csv(&table(&f, 1), &mut out, &CsvOptions { bom: false, ..CsvOptions::default() }).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), ["Label,Change,Delta,Trend", "'-1,-3.5,-12,-12.5%", "'-x,-0.25,0,50%"]);
 }

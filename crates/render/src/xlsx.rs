@@ -1,10 +1,14 @@
-use crate::value::{cell, display, Cell};
+use crate::chart::{chart_columns, total_measures, ChartColumns, PALETTE};
+use crate::crosstab::{pivot, totals, Pivot};
+use crate::value::{cell, Cell};
 use crate::{file_heading, RenderError, ResultTable};
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Image, Workbook, Worksheet};
-use switchboard_model::spec::ChartSpec;
+use rust_xlsxwriter::{
+    Chart, ChartFormat, ChartLine, ChartSolidFill, Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet,
+};
 use std::path::Path;
 use switchboard_model::canonical::ValueFormat;
+use switchboard_model::spec::{ChartKind, ChartSpec};
 
 /// What the workbook says about where its numbers come from.
 #[derive(Debug, Clone, Default)]
@@ -13,42 +17,355 @@ pub struct ExportMeta {
     pub synced_at: Option<DateTime<Utc>>,
 }
 
+/// Rows in one Excel sheet (Excel 2007 and later).
+pub const EXCEL_SHEET_ROWS: u32 = 1_048_576;
+/// Columns in one Excel sheet.
+const EXCEL_SHEET_COLUMNS: usize = 16_384;
 /// Excel's own limit on the characters in one cell.
 const MAX_CELL_TEXT: usize = 32_767;
+/// Excel draws at most 255 series in one chart.
+const MAX_CHART_SERIES: usize = 255;
+/// Past this many categories a chart is a smear, and Excel slows to a crawl drawing it.
+const MAX_CHART_POINTS: usize = 32_000;
+/// Widest column, in characters: long texts wrap in the formula bar rather than push the
+/// table off the screen.
+const MAX_COLUMN_WIDTH: usize = 60;
+const SHEET_NAME_CHARS: usize = 31;
+const CHART_DATA_SHEET: &str = "Chart data";
 
-/// Writes the table to one sheet: a block saying what the report is (title, period, filters,
-/// timezone, sync time), then a frozen, filterable header and every row with its format.
-pub fn write_xlsx(table: &ResultTable, path: &Path, meta: &ExportMeta) -> Result<(), RenderError> {
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name(table.title))?;
-    write_sheet(sheet, table, meta)?;
-    workbook.save(path)?;
-    Ok(())
+/// How the rows are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum XlsxLayout {
+    /// One row per result row, as on screen.
+    #[default]
+    Rows,
+    /// For a result with two group columns and one measure: one row per value of the first
+    /// group, one column per value of the second, the measure where they meet.
+    Crosstab,
 }
 
-/// As [`write_xlsx`], with the report's chart (the same drawing as on screen) placed as a
-/// picture to the right of the table. A table-only report is written without a picture.
+/// What goes into the workbook besides the table.
+#[derive(Debug, Clone)]
+pub struct XlsxOptions {
+    /// The report's chart, written as a native Excel chart that reads the sheet's cells.
+    pub chart: Option<ChartSpec>,
+    pub layout: XlsxLayout,
+    /// Rows per sheet before the table continues on the next sheet. Excel's limit unless a
+    /// test needs a smaller one.
+    pub sheet_rows: u32,
+}
+
+impl Default for XlsxOptions {
+    fn default() -> Self {
+        XlsxOptions { chart: None, layout: XlsxLayout::Rows, sheet_rows: EXCEL_SHEET_ROWS }
+    }
+}
+
+/// Writes the table: a block saying what the report is (title, period, filters, timezone,
+/// sync time), then a frozen, filterable header and every row with its format. A result
+/// longer than a sheet continues on further sheets, each saying which rows it holds.
+pub fn write_xlsx(table: &ResultTable, path: &Path, meta: &ExportMeta) -> Result<(), RenderError> {
+    write_xlsx_with_options(table, path, meta, &XlsxOptions::default())
+}
+
+/// As [`write_xlsx`], with the report's chart as a native Excel chart beside the table. A
+/// table-only report is written without a chart.
 pub fn write_xlsx_with_chart(
     table: &ResultTable,
     chart: &ChartSpec,
     path: &Path,
     meta: &ExportMeta,
 ) -> Result<(), RenderError> {
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name(table.title))?;
-    write_sheet(sheet, table, meta)?;
-    match crate::chart_png(table, chart, 900, 500) {
-        Ok(png) => {
-            let image = Image::new_from_buffer(&png)?.set_alt_text(table.title);
-            sheet.insert_image(0, table.columns.len() as u16 + 1, &image)?;
+    write_xlsx_with_options(table, path, meta, &XlsxOptions { chart: Some(chart.clone()), ..XlsxOptions::default() })
+}
+
+/// A result with two group columns and one measure, written as a crosstab: the first group
+/// down the side, one column per value of the second group.
+pub fn write_xlsx_crosstab(table: &ResultTable, path: &Path, meta: &ExportMeta) -> Result<(), RenderError> {
+    write_xlsx_with_options(table, path, meta, &XlsxOptions { layout: XlsxLayout::Crosstab, ..XlsxOptions::default() })
+}
+
+pub fn write_xlsx_with_options(
+    table: &ResultTable,
+    path: &Path,
+    meta: &ExportMeta,
+    opts: &XlsxOptions,
+) -> Result<(), RenderError> {
+    let crosstab = match opts.layout {
+        XlsxLayout::Rows => None,
+        XlsxLayout::Crosstab => Some(crosstab_of(table)?),
+    };
+    let plan = match &opts.chart {
+        Some(spec) if spec.kind != ChartKind::Table && table.frame.height() > 0 => {
+            Some(chart_plan(table, spec, crosstab.is_some())?)
         }
-        Err(RenderError::NoChart) => {}
-        Err(e) => return Err(e),
+        _ => None,
+    };
+    let mut notes = header_notes(table, meta);
+    if let Some(ChartPlan { left_out: Some(why), .. }) = &plan {
+        notes.push(why.clone());
+    }
+    let block = Block { title: table.title.to_string(), notes };
+
+    let mut workbook = Workbook::new();
+    let mut names = Vec::new();
+    let main = match &crosstab {
+        Some(p) => write_grid(&mut workbook, &PivotGrid(p), &sheet_name(table.title), Some(&block), opts.sheet_rows, &mut names)?,
+        None => write_grid(&mut workbook, &FrameGrid(table), &sheet_name(table.title), Some(&block), opts.sheet_rows, &mut names)?,
+    };
+    if let Some(plan) = plan.filter(|p| p.left_out.is_none()) {
+        let refs = match (&plan.data, &crosstab) {
+            (ChartData::Crosstab, Some(p)) if main.sheets.len() == 1 => pivot_refs(p, &main.sheets[0], main.header_row),
+            (ChartData::Rows, None) if main.sheets.len() == 1 => rows_refs(table, &plan.columns, &main.sheets[0], main.header_row),
+            (ChartData::Pivot(p), _) => written_pivot_refs(&mut workbook, p, opts.sheet_rows, &mut names)?,
+            // A direct reference was planned but the table was split or laid out otherwise.
+            (_, _) => {
+                let p = chart_pivot(table, &plan.columns);
+                written_pivot_refs(&mut workbook, &p, opts.sheet_rows, &mut names)?
+            }
+        };
+        let chart = native_chart(&plan, &refs, table);
+        let width = main.width as u16;
+        workbook.worksheet_from_name(&main.sheets[0])?.insert_chart(main.header_row, width + 1, &chart)?;
     }
     workbook.save(path)?;
     Ok(())
+}
+
+fn crosstab_of(table: &ResultTable) -> Result<Pivot, RenderError> {
+    let measures = table.columns.len().saturating_sub(table.groups);
+    if table.groups != 2 || measures != 1 {
+        return Err(RenderError::NotCrosstab { groups: table.groups, measures });
+    }
+    let p = pivot(table, 0, Some(1), 2);
+    if p.col_keys.len() + 1 > EXCEL_SHEET_COLUMNS {
+        return Err(RenderError::Options(format!(
+            "\"{}\" has {} different values, more than the {} columns of an Excel sheet; swap the two groupings or export the rows",
+            table.columns[1].name,
+            p.col_keys.len(),
+            EXCEL_SHEET_COLUMNS - 1
+        )));
+    }
+    Ok(p)
+}
+
+fn header_notes(table: &ResultTable, meta: &ExportMeta) -> Vec<String> {
+    let mut notes: Vec<String> = table.applied.to_vec();
+    // Say which timezone the times are in, once: the engine's applied lines may already say it.
+    if !table.applied.iter().any(|l| l.starts_with("Timezone:")) {
+        notes.push(format!("Times in {}", table.timezone));
+    }
+    if let Some(at) = meta.synced_at {
+        let shown = match table.timezone.parse::<chrono_tz::Tz>() {
+            Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        };
+        notes.push(format!("Data synced {shown} ({})", table.timezone));
+    }
+    notes
+}
+
+// ---- the grid: what a sheet shows, whatever it came from --------------------------------
+
+/// Rows of typed cells under one heading row.
+trait Grid {
+    fn headings(&self) -> Vec<Cell>;
+    /// The format of each column's values.
+    fn formats(&self) -> Vec<ValueFormat>;
+    /// The format of each heading cell (headings can be dates in a crosstab).
+    fn heading_formats(&self) -> Vec<ValueFormat>;
+    fn height(&self) -> usize;
+    fn fill_row(&self, r: usize, out: &mut Vec<Cell>);
+}
+
+struct FrameGrid<'a>(&'a ResultTable<'a>);
+
+impl Grid for FrameGrid<'_> {
+    fn headings(&self) -> Vec<Cell> {
+        self.0.columns.iter().map(|c| Cell::Text(file_heading(c, false))).collect()
+    }
+    fn formats(&self) -> Vec<ValueFormat> {
+        self.0.columns.iter().map(|c| c.format).collect()
+    }
+    fn heading_formats(&self) -> Vec<ValueFormat> {
+        vec![ValueFormat::Text; self.0.columns.len()]
+    }
+    fn height(&self) -> usize {
+        self.0.frame.height()
+    }
+    fn fill_row(&self, r: usize, out: &mut Vec<Cell>) {
+        out.clear();
+        out.extend(self.0.frame.columns().iter().map(|c| cell(c, r)));
+    }
+}
+
+struct PivotGrid<'a>(&'a Pivot);
+
+impl Grid for PivotGrid<'_> {
+    fn headings(&self) -> Vec<Cell> {
+        let p = self.0;
+        std::iter::once(Cell::Text(p.row_heading.clone()))
+            .chain(p.col_keys.iter().map(|k| if *k == Cell::Empty { Cell::Text("(none)".into()) } else { k.clone() }))
+            .collect()
+    }
+    fn formats(&self) -> Vec<ValueFormat> {
+        std::iter::once(self.0.row_format).chain(self.0.col_keys.iter().map(|_| self.0.value_format)).collect()
+    }
+    fn heading_formats(&self) -> Vec<ValueFormat> {
+        std::iter::once(ValueFormat::Text).chain(self.0.col_keys.iter().map(|_| self.0.col_format)).collect()
+    }
+    fn height(&self) -> usize {
+        self.0.row_keys.len()
+    }
+    fn fill_row(&self, r: usize, out: &mut Vec<Cell>) {
+        out.clear();
+        out.push(match &self.0.row_keys[r] {
+            Cell::Empty => Cell::Text("(none)".into()),
+            k => k.clone(),
+        });
+        out.resize(self.0.col_keys.len() + 1, Cell::Empty);
+        for (c, v) in &self.0.cells[r] {
+            out[c + 1] = v.clone();
+        }
+    }
+}
+
+// ---- writing a grid across as many sheets as it needs -----------------------------------
+
+struct Block {
+    title: String,
+    notes: Vec<String>,
+}
+
+struct Placed {
+    /// The sheets the grid was written to, in order.
+    sheets: Vec<String>,
+    /// The heading row, the same on every sheet.
+    header_row: u32,
+    width: usize,
+}
+
+/// Writes the grid under `block` (or at the top, without one), continuing on further sheets
+/// when it does not fit in `sheet_rows` rows, each with a note saying which rows it holds.
+/// Sheets are written in constant-memory mode: rows go to a temp file as they are written.
+fn write_grid(
+    workbook: &mut Workbook,
+    grid: &dyn Grid,
+    base_name: &str,
+    block: Option<&Block>,
+    sheet_rows: u32,
+    names: &mut Vec<String>,
+) -> Result<Placed, RenderError> {
+    let block_lines = block.map_or(0, |b| 1 + b.notes.len());
+    let header_row_for = |split: bool| {
+        let lines = block_lines + usize::from(split);
+        if lines == 0 { 0 } else { lines + 1 }
+    };
+    let height = grid.height();
+    let fits_one = (sheet_rows as usize).saturating_sub(header_row_for(false) + 1);
+    let split = height > fits_one;
+    let header_row = header_row_for(split);
+    let per_sheet = (sheet_rows as usize).saturating_sub(header_row + 1);
+    if per_sheet == 0 {
+        return Err(RenderError::Xlsx(format!(
+            "a sheet of {sheet_rows} rows has no room for the table below its {header_row} heading rows"
+        )));
+    }
+    let ranges: Vec<(usize, usize)> = if split {
+        (0..height).step_by(per_sheet).map(|a| (a, (a + per_sheet).min(height))).collect()
+    } else {
+        vec![(0, height)]
+    };
+    let sheets: Vec<String> = (0..ranges.len())
+        .map(|i| if i == 0 { unique_name(base_name, names) } else { unique_name(&numbered(base_name, i + 1), names) })
+        .collect();
+
+    let title_format = Format::new().set_bold().set_font_size(14);
+    let note_format = Format::new().set_font_color(Color::RGB(0x555555));
+    let header_format = Format::new().set_bold().set_background_color(Color::RGB(0xDCE6F1)).set_border(FormatBorder::Thin);
+    let formats = grid.formats();
+    let value_formats: Vec<Format> = formats.iter().map(|&f| cell_format(f)).collect();
+    let heading_formats: Vec<Format> = grid
+        .heading_formats()
+        .iter()
+        .map(|&f| match number_format(f) {
+            Some(code) => header_format.clone().set_num_format(code),
+            None => header_format.clone(),
+        })
+        .collect();
+    let headings = grid.headings();
+    let width = headings.len();
+    let mut row_cells: Vec<Cell> = Vec::with_capacity(width);
+
+    for (i, &(first, end)) in ranges.iter().enumerate() {
+        let sheet = workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(&sheets[i])?;
+        let mut row: u32 = 0;
+        if let Some(b) = block {
+            sheet.write_string_with_format(row, 0, clip(&b.title), &title_format)?;
+            row += 1;
+            for line in &b.notes {
+                sheet.write_string_with_format(row, 0, clip(line), &note_format)?;
+                row += 1;
+            }
+        }
+        if split {
+            sheet.write_string_with_format(row, 0, split_note(&ranges, &sheets, i, height), &note_format)?;
+            row += 1;
+        }
+        if row > 0 {
+            row += 1;
+        }
+        debug_assert_eq!(row, header_row as u32);
+
+        // Room for the filter button beside each heading.
+        let mut widths: Vec<usize> = headings.iter().zip(&formats).map(|(h, &f)| shown_len(h, f) + 3).collect();
+        for (c, h) in headings.iter().enumerate() {
+            write_cell(sheet, row, c as u16, h, formats[c], &heading_formats[c])?;
+        }
+        for r in first..end {
+            grid.fill_row(r, &mut row_cells);
+            let xr = row + 1 + (r - first) as u32;
+            for (c, v) in row_cells.iter().enumerate() {
+                widths[c] = widths[c].max(shown_len(v, formats[c]));
+                write_cell(sheet, xr, c as u16, v, formats[c], &value_formats[c])?;
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            let min = match formats[c] {
+                ValueFormat::DateTime => 16,
+                ValueFormat::Date => 10,
+                _ => 8,
+            };
+            sheet.set_column_width(c as u16, (*w).clamp(min, MAX_COLUMN_WIDTH) as f64 + 1.0)?;
+        }
+        if width > 0 {
+            sheet.set_freeze_panes(row + 1, 0)?;
+            sheet.autofilter(row, 0, row + (end - first).max(1) as u32, width as u16 - 1)?;
+        }
+    }
+    Ok(Placed { sheets, header_row: header_row as u32, width })
+}
+
+fn split_note(ranges: &[(usize, usize)], sheets: &[String], i: usize, total: usize) -> String {
+    let (first, end) = ranges[i];
+    let held = format!("This sheet holds rows {}–{} of {}", thousands(first + 1), thousands(end), thousands(total));
+    match (i, sheets.get(i + 1)) {
+        (_, Some(next)) => format!("{held}; rows {}–{} continue on sheet '{next}'.", thousands(end + 1), thousands(total)),
+        (_, None) => format!("{held}, continued from sheet '{}'.", sheets[i - 1]),
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn number_format(format: ValueFormat) -> Option<&'static str> {
@@ -63,108 +380,76 @@ fn number_format(format: ValueFormat) -> Option<&'static str> {
     })
 }
 
-fn write_sheet(sheet: &mut Worksheet, table: &ResultTable, meta: &ExportMeta) -> Result<(), RenderError> {
-    let title_format = Format::new().set_bold().set_font_size(14);
-    let note_format = Format::new().set_font_color(Color::RGB(0x555555));
-    let header_format = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDCE6F1))
-        .set_border(FormatBorder::Thin);
+fn cell_format(format: ValueFormat) -> Format {
+    match number_format(format) {
+        Some(f) => Format::new().set_num_format(f),
+        None => Format::new(),
+    }
+}
 
-    let mut row: u32 = 0;
-    sheet.write_string_with_format(row, 0, clip(table.title), &title_format)?;
-    row += 1;
-    for line in table.applied {
-        sheet.write_string_with_format(row, 0, clip(line), &note_format)?;
-        row += 1;
-    }
-    // Say which timezone the times are in, once: the engine's applied lines may already say it.
-    if !table.applied.iter().any(|l| l.starts_with("Timezone:")) {
-        sheet.write_string_with_format(row, 0, format!("Times in {}", table.timezone), &note_format)?;
-        row += 1;
-    }
-    if let Some(at) = meta.synced_at {
-        let shown = match table.timezone.parse::<chrono_tz::Tz>() {
-            Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-            Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        };
-        sheet.write_string_with_format(row, 0, format!("Data synced {shown} ({})", table.timezone), &note_format)?;
-        row += 1;
-    }
-    row += 1;
-    let header_row = row;
-
-    let formats: Vec<Format> = table
-        .columns
-        .iter()
-        .map(|c| match number_format(c.format) {
-            Some(f) => Format::new().set_num_format(f),
-            None => Format::new(),
-        })
-        .collect();
-    let mut widths: Vec<usize> = Vec::with_capacity(table.columns.len());
-    for (i, c) in table.columns.iter().enumerate() {
-        let heading = file_heading(c, false);
-        widths.push(heading.chars().count() + 3); // room for the filter button
-        sheet.write_string_with_format(header_row, i as u16, heading, &header_format)?;
-    }
-
-    let columns = table.frame.columns();
-    let height = table.frame.height();
-    for r in 0..height {
-        let xr = header_row + 1 + r as u32;
-        for (i, (c, desc)) in columns.iter().zip(table.columns).enumerate() {
-            let col = i as u16;
-            let value = cell(c, r);
-            let shown_len = display(&value, desc.format).chars().count();
-            widths[i] = widths[i].max(shown_len.min(60));
-            match value {
-                Cell::Empty => {}
-                Cell::Text(s) => {
-                    sheet.write_string(xr, col, clip(&s))?;
+fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, value: &Cell, format: ValueFormat, with: &Format) -> Result<(), RenderError> {
+    match value {
+        Cell::Empty => {}
+        Cell::Text(s) => {
+            sheet.write_string_with_format(row, col, clip(s), with)?;
+        }
+        Cell::Bool(b) => {
+            sheet.write_boolean_with_format(row, col, *b, with)?;
+        }
+        Cell::Number(x) => {
+            // Excel keeps durations as fractions of a day.
+            let x = if format == ValueFormat::Duration { x / 86_400.0 } else { *x };
+            sheet.write_number_with_format(row, col, x, with)?;
+        }
+        Cell::Time(t) => {
+            let excel = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
+                .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second()));
+            match excel {
+                Ok(d) if format == ValueFormat::Date || format == ValueFormat::DateTime => {
+                    sheet.write_datetime_with_format(row, col, &d, with)?;
                 }
-                Cell::Bool(b) => {
-                    sheet.write_boolean(xr, col, b)?;
+                // A time in a column not described as a date still reads as one.
+                Ok(d) => {
+                    sheet.write_datetime_with_format(row, col, &d, &with.clone().set_num_format("yyyy-mm-dd hh:mm"))?;
                 }
-                Cell::Number(x) => {
-                    // Excel keeps durations as fractions of a day.
-                    let x = if desc.format == ValueFormat::Duration { x / 86_400.0 } else { x };
-                    sheet.write_number_with_format(xr, col, x, &formats[i])?;
-                }
-                Cell::Time(t) => {
-                    let excel = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
-                        .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second()));
-                    let format = if desc.format == ValueFormat::Date || desc.format == ValueFormat::DateTime {
-                        formats[i].clone()
-                    } else {
-                        Format::new().set_num_format("yyyy-mm-dd hh:mm")
-                    };
-                    match excel {
-                        Ok(d) => sheet.write_datetime_with_format(xr, col, &d, &format)?,
-                        // Before 1900 Excel has no dates: keep the value readable as text.
-                        Err(_) => sheet.write_string(xr, col, t.format("%Y-%m-%d %H:%M").to_string())?,
-                    };
+                // Before 1900 Excel has no dates: keep the value readable as text.
+                Err(_) => {
+                    sheet.write_string_with_format(row, col, t.format("%Y-%m-%d %H:%M").to_string(), with)?;
                 }
             }
         }
     }
-    for (i, c) in table.columns.iter().enumerate() {
-        let min = match c.format {
-            ValueFormat::DateTime => 17,
-            ValueFormat::Date | ValueFormat::Duration => 11,
-            _ => 8,
-        };
-        sheet.set_column_width(i as u16, widths[i].clamp(min, 60) as f64 + 1.0)?;
-    }
-    if !table.columns.is_empty() {
-        sheet.set_freeze_panes(header_row + 1, 0)?;
-        sheet.autofilter(header_row, 0, header_row + height.max(1) as u32, table.columns.len() as u16 - 1)?;
-    }
     Ok(())
 }
 
+/// About how many characters Excel shows for the value under its number format.
+fn shown_len(value: &Cell, format: ValueFormat) -> usize {
+    let grouped = |x: f64, decimals: usize| {
+        let digits = format!("{:.0}", x.abs().trunc()).len();
+        digits + (digits - 1) / 3 + usize::from(x < 0.0) + if decimals > 0 { decimals + 1 } else { 0 }
+    };
+    match value {
+        Cell::Empty => 0,
+        Cell::Text(s) => s.chars().count(),
+        Cell::Bool(_) => 5,
+        Cell::Time(_) if format == ValueFormat::Date => 10,
+        Cell::Time(_) => 16,
+        Cell::Number(x) => match format {
+            ValueFormat::Integer => grouped(*x, 0),
+            ValueFormat::Percent => format!("{:.1}%", x * 100.0).len(),
+            // [h]:mm:ss: the hours grow, the rest is ":mm:ss".
+            ValueFormat::Duration => format!("{:.0}", (x.abs() / 3600.0).trunc()).len() + 6 + usize::from(*x < 0.0),
+            _ => grouped(*x, 2),
+        },
+    }
+}
+
 fn clip(s: &str) -> String {
-    s.chars().take(MAX_CELL_TEXT).collect()
+    if s.len() <= MAX_CELL_TEXT {
+        s.to_string()
+    } else {
+        s.chars().take(MAX_CELL_TEXT).collect()
+    }
 }
 
 /// Excel sheet names: at most 31 characters, none of `[]:*?/\`, not blank.
@@ -176,12 +461,190 @@ fn sheet_name(title: &str) -> String {
         .trim()
         .trim_matches('\'')
         .chars()
-        .take(31)
+        .take(SHEET_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim().to_string();
     if cleaned.is_empty() {
         "Report".into()
     } else {
         cleaned
+    }
+}
+
+/// `Title (2)`, shortening the title so the number still fits in 31 characters.
+fn numbered(base: &str, n: usize) -> String {
+    let suffix = format!(" ({n})");
+    let keep = SHEET_NAME_CHARS - suffix.chars().count();
+    format!("{}{suffix}", base.chars().take(keep).collect::<String>().trim_end())
+}
+
+/// Excel compares sheet names without regard to case.
+fn unique_name(wanted: &str, taken: &mut Vec<String>) -> String {
+    let is_taken = |n: &str, taken: &[String]| taken.iter().any(|t| t.to_lowercase() == n.to_lowercase());
+    let mut name = wanted.to_string();
+    let mut n = 2;
+    while is_taken(&name, taken) {
+        name = numbered(wanted, n);
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+// ---- the native chart --------------------------------------------------------------------
+
+/// Where the chart's numbers will be read from.
+enum ChartData {
+    /// The table's own x and y columns: one series, one row per category.
+    Rows,
+    /// The crosstab sheet, whose rows and columns are the chart's categories and series.
+    Crosstab,
+    /// A "Chart data" sheet holding this pivot (several series from a long table, or the
+    /// measures of a single total row).
+    Pivot(Pivot),
+}
+
+struct ChartPlan {
+    kind: ChartKind,
+    columns: ChartColumns,
+    data: ChartData,
+    /// Why the chart is not in the workbook, said in the sheet's heading block.
+    left_out: Option<String>,
+}
+
+fn chart_plan(table: &ResultTable, spec: &ChartSpec, crosstab: bool) -> Result<ChartPlan, RenderError> {
+    let columns = chart_columns(table, spec)?;
+    let p = chart_pivot(table, &columns);
+    let data = match (columns.x, columns.series) {
+        (Some(0), Some(1)) if crosstab && columns.y == 2 => ChartData::Crosstab,
+        (Some(_), None) if p.row_keys.len() == table.frame.height() => ChartData::Rows,
+        _ => ChartData::Pivot(p.clone()),
+    };
+    let left_out = if p.col_keys.len() > MAX_CHART_SERIES {
+        Some(format!(
+            "The chart is left out: it would have {} series and Excel draws at most {MAX_CHART_SERIES}. Filter the report to fewer values to get it.",
+            thousands(p.col_keys.len())
+        ))
+    } else if p.row_keys.len() > MAX_CHART_POINTS {
+        Some(format!(
+            "The chart is left out: it would have {} points along its axis, too many to read. Use a coarser time bucket or a filter to get it.",
+            thousands(p.row_keys.len())
+        ))
+    } else {
+        None
+    };
+    Ok(ChartPlan { kind: spec.kind, columns, data, left_out })
+}
+
+fn chart_pivot(table: &ResultTable, columns: &ChartColumns) -> Pivot {
+    match columns.x {
+        Some(x) => pivot(table, x, columns.series, columns.y),
+        None => totals(table, &total_measures(table, columns.y), columns.y),
+    }
+}
+
+/// Cell ranges, as (sheet, first row, first col, last row, last col).
+type Range = (String, u32, u16, u32, u16);
+
+struct ChartRefs {
+    categories: Range,
+    /// Per series: the cell holding its name, and its values.
+    series: Vec<((String, u32, u16), Range)>,
+}
+
+fn rows_refs(table: &ResultTable, columns: &ChartColumns, sheet: &str, header_row: u32) -> ChartRefs {
+    let last = header_row + table.frame.height() as u32;
+    let x = columns.x.expect("a rows chart has an x column") as u16;
+    let y = columns.y as u16;
+    ChartRefs {
+        categories: (sheet.to_string(), header_row + 1, x, last, x),
+        series: vec![((sheet.to_string(), header_row, y), (sheet.to_string(), header_row + 1, y, last, y))],
+    }
+}
+
+fn pivot_refs(p: &Pivot, sheet: &str, header_row: u32) -> ChartRefs {
+    let last = header_row + p.row_keys.len() as u32;
+    ChartRefs {
+        categories: (sheet.to_string(), header_row + 1, 0, last, 0),
+        series: (1..=p.col_keys.len() as u16)
+            .map(|c| ((sheet.to_string(), header_row, c), (sheet.to_string(), header_row + 1, c, last, c)))
+            .collect(),
+    }
+}
+
+fn written_pivot_refs(workbook: &mut Workbook, p: &Pivot, sheet_rows: u32, names: &mut Vec<String>) -> Result<ChartRefs, RenderError> {
+    let placed = write_grid(workbook, &PivotGrid(p), CHART_DATA_SHEET, None, sheet_rows, names)?;
+    Ok(pivot_refs(p, &placed.sheets[0], placed.header_row))
+}
+
+fn native_chart(plan: &ChartPlan, refs: &ChartRefs, table: &ResultTable) -> Chart {
+    let mut chart = match plan.kind {
+        ChartKind::Line => Chart::new_line(),
+        _ => Chart::new_column(),
+    };
+    for (i, (name, values)) in refs.series.iter().enumerate() {
+        let colour = Color::RGB(rgb(i));
+        let series = chart.add_series();
+        series.set_name((name.0.as_str(), name.1, name.2)).set_categories(range(&refs.categories)).set_values(range(values));
+        match plan.kind {
+            ChartKind::Line => series.set_format(ChartFormat::new().set_line(ChartLine::new().set_color(colour).set_width(2.0))),
+            _ => series.set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(colour))),
+        };
+    }
+    chart.title().set_name(plan.columns.title.as_str());
+    if let Some(x) = plan.columns.x {
+        chart.x_axis().set_name(table.columns[x].name.as_str());
+    }
+    let y_format = table.columns[plan.columns.y].format;
+    chart.y_axis().set_name(table.columns[plan.columns.y].name.as_str());
+    let axis_format = match y_format {
+        ValueFormat::Percent => Some("0%"),
+        other => number_format(other),
+    };
+    if let Some(f) = axis_format {
+        chart.y_axis().set_num_format(f);
+    }
+    if refs.series.len() == 1 {
+        chart.legend().set_hidden();
+    }
+    chart.set_width(720).set_height(400).set_alt_text(plan.columns.title.as_str());
+    chart
+}
+
+fn range(r: &Range) -> (&str, u32, u16, u32, u16) {
+    (r.0.as_str(), r.1, r.2, r.3, r.4)
+}
+
+/// The screen chart's colour for series `i`, so the workbook matches what was on screen.
+fn rgb(i: usize) -> u32 {
+    let c = PALETTE[i % PALETTE.len()];
+    (c.0 as u32) << 16 | (c.1 as u32) << 8 | c.2 as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_lengths_follow_the_excel_format() {
+        assert_eq!(shown_len(&Cell::Number(1234567.0), ValueFormat::Integer), "1,234,567".len());
+        assert_eq!(shown_len(&Cell::Number(-12.5), ValueFormat::Number), "-12.50".len());
+        assert_eq!(shown_len(&Cell::Number(0.625), ValueFormat::Percent), "62.5%".len());
+        assert_eq!(shown_len(&Cell::Number(0.5), ValueFormat::Percent), "50.0%".len());
+        assert_eq!(shown_len(&Cell::Number(90.0), ValueFormat::Duration), "0:01:30".len());
+        assert_eq!(shown_len(&Cell::Number(40.0 * 3600.0), ValueFormat::Duration), "40:00:00".len());
+        assert_eq!(shown_len(&Cell::Text("Zoë".into()), ValueFormat::Text), 3);
+    }
+
+    #[test]
+    fn sheet_names_stay_unique_and_short() {
+        let mut taken = vec![];
+        assert_eq!(unique_name("Report", &mut taken), "Report");
+        assert_eq!(unique_name("report", &mut taken), "report (2)");
+        let long = "A very long report title that goes on";
+        assert_eq!(numbered(&sheet_name(long), 12), "A very long report title t (12)");
+        assert_eq!(numbered(&sheet_name(long), 12).chars().count(), 31);
+        assert_eq!(thousands(2_000_000), "2,000,000");
+        assert_eq!(thousands(999), "999");
     }
 }
