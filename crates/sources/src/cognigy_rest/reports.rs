@@ -95,8 +95,10 @@ fn number(v: Option<&Value>) -> Option<f64> {
     }
 }
 
-/// The raw records and `interval_metrics` rows (after `source`) of one series answer.
-pub fn points(req: &SeriesRequest, body: &Value) -> Result<(Vec<Map<String, Value>>, Vec<Vec<SqlValue>>), String> {
+/// One series answer: its raw point records and its `interval_metrics` rows (after `source`).
+pub type SeriesRows = (Vec<Map<String, Value>>, Vec<Vec<SqlValue>>);
+
+pub fn points(req: &SeriesRequest, body: &Value) -> Result<SeriesRows, String> {
     // An unknown metric answers `{}`: nothing to store.
     if body.as_object().is_some_and(Map::is_empty) {
         return Ok((Vec::new(), Vec::new()));

@@ -61,3 +61,42 @@ async fn a_second_sync_reads_only_what_changed() {
     assert_eq!(cache.counts("rest").unwrap().conversations, n);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cancelled_pass_keeps_its_pages_and_is_redone_from_the_top() {
+    let world = Arc::new(World::generate(&WorldConfig { seed: 4, start: NaiveDate::from_ymd_opt(2026, 2, 2).unwrap(), days: 2, conversations_per_day: 40 }));
+    let sim = serve(world.clone(), ServeOptions::default()).await.unwrap();
+    let cache = Cache::open_in_memory().unwrap();
+    let c = client(1_775_000_000);
+    let config = cfg(&sim.base_url, Some(1));
+    let opts = SyncOptions::default();
+    let cancel = opts.cancel.clone();
+    let mut pages = 0;
+    let err = sync_with_client(&c, &cache, "rest", &config, &sim.api_key, &opts, &mut |p| {
+        if p.collection == "conversations" {
+            pages += 1;
+            if pages == 2 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), switchboard_model::ErrorCode::Cancelled);
+    assert_eq!(cache.counts("rest").unwrap().conversations, 50, "two pages of 25 are kept and derived");
+    let checkpoint = cache.checkpoint("rest", "conversations").unwrap().unwrap();
+    assert_eq!((checkpoint.cursor, checkpoint.records), (None, 50), "an unfinished pass does not move the cursor");
+
+    let report = sync_with_client(&c, &cache, "rest", &config, &sim.api_key, &SyncOptions::default(), &mut |_| {}).await.unwrap();
+    let n = world.conversations.len();
+    assert_eq!(report.collections.iter().find(|c| c.collection == "conversations").unwrap().records as usize, n, "the pass is redone whole");
+    assert_eq!(cache.counts("rest").unwrap().conversations as usize, n);
+    assert_eq!(cache.read_raw(&Collection::Conversation.raw_table(), "rest", &["id"]).unwrap().len(), n, "each once");
+    let cursor: i64 = cache.checkpoint("rest", "conversations").unwrap().unwrap().cursor.unwrap().parse().unwrap();
+    let newest = cache.read_raw(&Collection::Conversation.raw_table(), "rest", &["last_activity_at"]).unwrap().iter().filter_map(|r| match r[0] {
+        SqlValue::Integer(s) => Some(s * 1000),
+        _ => None,
+    }).max().unwrap();
+    assert_eq!(cursor, newest, "the cursor is the newest activity of the finished pass");
+    sim.shutdown().await;
+}
