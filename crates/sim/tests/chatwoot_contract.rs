@@ -2,92 +2,18 @@
 //! auth and error bodies of every endpoint, the documented quirks, and the report numbers
 //! against the world's truth computed directly from `World::conversations()` and its records.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Read, Write};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
+mod common;
+
+use common::{small_world, start, Resp};
 use serde_json::Value;
 use switchboard_sim::world::{EventKind, Sender, Status};
-use switchboard_sim::{
-    serve, truth, FaultPlan, RunningSim, ServeOptions, World, WorldConfig, DEMO_AGENT_KEY,
-    DEMO_API_KEY,
-};
+use switchboard_sim::{truth, FaultPlan, RunningSim, World, DEMO_AGENT_KEY, DEMO_API_KEY};
 
-struct Resp {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
+/// A body-less request, as every Live Agent REST route the tests call takes none.
 async fn request(sim: &RunningSim, method: &str, target: &str, headers: &[(&str, &str)]) -> Resp {
-    let target = target.replace(' ', "%20").replace('\'', "%27");
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if method != "GET" {
-        req.push_str("Content-Length: 0\r\n");
-    }
-    req.push_str("\r\n");
-    // Blocking std I/O on the blocking pool: the server keeps running on the test runtime.
-    let addr = sim.addr;
-    let raw = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-        stream.write_all(req.as_bytes()).expect("write");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read");
-        raw
-    })
-    .await
-    .expect("request task");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
-            rest = &rest[nl + 4 + size..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    common::request(sim, method, target, headers, None).await
 }
 
 const ADMIN: &[(&str, &str)] = &[("api_access_token", DEMO_API_KEY)];
@@ -106,28 +32,6 @@ async fn v2(sim: &RunningSim, path: &str) -> Resp {
     let r = get_as(sim, &format!("/api/v2/accounts/1/{path}"), ADMIN).await;
     assert_eq!(r.status, 200, "{path}: {}", r.body);
     r
-}
-
-fn small_world() -> Arc<World> {
-    // Six January days from Monday 2026-01-05: no DST change in Berlin, so offset +1 = Berlin.
-    Arc::new(World::generate(&WorldConfig {
-        seed: 11,
-        days: 6,
-        conversations_per_day: 120,
-        ..WorldConfig::default()
-    }))
-}
-
-async fn start(world: &Arc<World>, faults: &str) -> RunningSim {
-    serve(
-        world.clone(),
-        ServeOptions {
-            faults: FaultPlan::parse(faults).unwrap(),
-            ..ServeOptions::default()
-        },
-    )
-    .await
-    .expect("serve")
 }
 
 fn close(a: f64, b: f64) -> bool {

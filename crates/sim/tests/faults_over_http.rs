@@ -5,12 +5,13 @@
 
 use std::sync::Arc;
 
+mod common;
+
+use common::start;
 use serde_json::{json, Value};
 use switchboard_sim::agentbot::{DEMO_USER, LOGIN_PATH};
 use switchboard_sim::faults::{drift_of, Drift, DRIFT_OPTIONAL};
-use switchboard_sim::{
-    serve, FaultPlan, RunningSim, ServeOptions, World, WorldConfig, DEMO_API_KEY,
-};
+use switchboard_sim::{FaultPlan, RunningSim, World, WorldConfig, DEMO_API_KEY};
 
 fn world() -> Arc<World> {
     Arc::new(World::generate(&WorldConfig {
@@ -19,18 +20,6 @@ fn world() -> Arc<World> {
         conversations_per_day: 80,
         ..WorldConfig::default()
     }))
-}
-
-async fn start(world: &Arc<World>, faults: &str) -> RunningSim {
-    serve(
-        world.clone(),
-        ServeOptions {
-            faults: FaultPlan::parse(faults).unwrap(),
-            ..ServeOptions::default()
-        },
-    )
-    .await
-    .expect("serve")
 }
 
 async fn odata(sim: &RunningSim, path_and_query: &str) -> reqwest::Response {

@@ -3,90 +3,13 @@
 //! seconds, `tz`, interval, range cap), paging and faults, and the aggregates against the
 //! truth of the same world, window and timezone.
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::sync::Arc;
+mod common;
 
 use chrono_tz::Tz;
+use common::{request, small_world, start, Resp};
 use serde_json::{json, Value};
 use switchboard_sim::koopid::PROVIDER_ID;
-use switchboard_sim::{
-    serve, truth, FaultPlan, RunningSim, ServeOptions, World, WorldConfig, DEMO_AGENT_KEY,
-    DEMO_API_KEY,
-};
-
-struct Resp {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-fn raw_call(
-    addr: std::net::SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(String, String)],
-    body: &str,
-) -> Resp {
-    let target = target.replace(' ', "%20");
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.write_all(req.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
-            rest = &rest[nl + 4 + size..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8(body).expect("UTF-8 body"),
-    }
-}
+use switchboard_sim::{truth, RunningSim, World, DEMO_AGENT_KEY, DEMO_API_KEY};
 
 async fn call(
     sim: &RunningSim,
@@ -95,36 +18,7 @@ async fn call(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Resp {
-    let addr = sim.addr;
-    let (method, target, body) = (method.to_string(), target.to_string(), body.to_string());
-    let headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || raw_call(addr, &method, &target, &headers, &body))
-        .await
-        .expect("request task")
-}
-
-fn small_world() -> Arc<World> {
-    Arc::new(World::generate(&WorldConfig {
-        seed: 11,
-        days: 6,
-        conversations_per_day: 120,
-        ..WorldConfig::default()
-    }))
-}
-
-async fn start(world: &Arc<World>, faults: &str) -> RunningSim {
-    serve(
-        world.clone(),
-        ServeOptions {
-            faults: FaultPlan::parse(faults).unwrap(),
-            ..ServeOptions::default()
-        },
-    )
-    .await
-    .expect("serve")
+    request(sim, method, target, headers, Some(body)).await
 }
 
 /// `method path?apiKey=…&providerId=…&query` with a JSON body.

@@ -3,11 +3,13 @@
 //! OAuth 2.0 tokens, Messaging Interactions paging and pruning, Messaging Operations and
 //! Operational Real-time parameter rules, and — the point — aggregates equal to the truth.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
+use std::collections::HashSet;
 use std::sync::Arc;
 
+mod common;
+
 use base64::Engine;
+use common::{request, Resp};
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
@@ -19,18 +21,7 @@ use switchboard_sim::{
 
 const DAY: i64 = 86_400_000;
 
-struct Resp {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
+/// Headers own their values here because OAuth signatures and tokens are built per request.
 async fn raw(
     sim: &RunningSim,
     method: &str,
@@ -38,68 +29,8 @@ async fn raw(
     headers: &[(&str, String)],
     body: &str,
 ) -> Resp {
-    let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        sim.addr,
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    let addr = sim.addr;
-    let bytes = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-        stream.write_all(req.as_bytes()).expect("write");
-        let mut out = Vec::new();
-        stream.read_to_end(&mut out).expect("read");
-        out
-    })
-    .await
-    .expect("request task");
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = bytes[split + 4..].to_vec();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
-            rest = &rest[nl + 2 + size + 2..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    request(sim, method, target, &headers, Some(body)).await
 }
 
 fn bearer() -> Vec<(&'static str, String)> {
