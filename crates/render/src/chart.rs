@@ -1,5 +1,6 @@
 //! Bar and line charts drawn by plotters, once, for every surface: the SVG the app shows and
-//! the PNG the exports embed come from the same drawing code.
+//! the PNG image export come from the same drawing code, and the native XLSX chart chooses
+//! its columns with the same [`chart_columns`].
 
 use crate::value::{cell, display, number_text, Cell};
 use crate::{RenderError, ResultTable};

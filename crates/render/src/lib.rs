@@ -3,11 +3,34 @@
 //!
 //! Why it is shaped so:
 //! - **One drawing.** Charts are drawn by plotters from the same code for the app (SVG) and
-//!   for files (PNG), so what the manager sees is what she sends. The font is embedded
-//!   (DejaVu Sans) so a PNG looks the same on a machine with no fonts installed.
+//!   for image files (PNG, SVG), so what the manager sees is what she sends. The font is
+//!   embedded (DejaVu Sans) so a PNG looks the same on a machine with no fonts installed.
+//!   The XLSX chart picks its columns, series and colours by the same rules
+//!   (`chart::chart_columns`, the same palette), so it shows what the screen shows.
 //! - **Formats survive the export.** Every value carries its [`ValueFormat`]: in XLSX dates
 //!   are real Excel dates, durations Excel time values shown `[h]:mm:ss`, percents fractions
-//!   shown `0.0%`, numbers numbers — never text — so sorting and formulas work.
+//!   shown `0.0%`, numbers numbers — never text — so sorting and formulas work. Column widths
+//!   come from the longest value as Excel will show it (thousands separators, `[h]:mm:ss`),
+//!   capped at 60 characters so one long note does not push the table off the screen.
+//! - **The chart is an Excel chart.** The XLSX export does not paste a picture: it writes a
+//!   native column (bars) or line chart whose categories and series are references to the
+//!   workbook's cells, in the screen chart's colours, beside the table. Edit a number and the
+//!   chart follows. A one-series chart reads the table's own x and y columns; a chart with
+//!   several series (one per value of the second group) reads a "Chart data" sheet that holds
+//!   the same numbers as a crosstab, because a long table has no contiguous range per series.
+//!   Excel draws at most 255 series; past that, or past 32,000 categories, the chart is left
+//!   out and the sheet's heading says why.
+//! - **Pivots stay pivots.** [`write_xlsx_crosstab`] writes a result with two group columns
+//!   and one measure as a real crosstab: the first group down column A, one column per value
+//!   of the second group, one plain heading row (no merged cells), typed values where they
+//!   meet and empty cells where there is nothing.
+//! - **No row caps, no silent cuts.** Writers stream the whole frame. A result longer than an
+//!   Excel sheet (1,048,576 rows) continues on "Title (2)", "Title (3)"…, each sheet repeating
+//!   the heading block and header and saying which rows it holds and where the rest are
+//!   ("rows 1,048,572–2,000,000 continue on sheet 'Title (2)'"). Sheets are written with
+//!   rust_xlsxwriter's constant-memory mode (enabled in this crate's dependency line): each
+//!   row goes to a temp file as it is written, so memory does not grow with the row count.
+//!   The sheet size is a parameter ([`XlsxOptions::sheet_rows`]) so tests can split small.
 //! - **CSV for spreadsheets.** A CSV cannot carry formats, so it is written for what a
 //!   spreadsheet does on opening it: UTF-8 with a BOM (Excel otherwise guesses a legacy code
 //!   page), dates `YYYY-MM-DD` and times `YYYY-MM-DD HH:MM` (already local to the report's
@@ -15,8 +38,13 @@
 //!   formula can use; Excel would misread `1:30` style text past 24 hours), percents as
 //!   `62.5%` (Excel, LibreOffice and Google Sheets read that as the number 0.625 shown as a
 //!   percent, and it is what the screen shows), and text that a spreadsheet would run as a
-//!   formula (`= + - @`, tab, CR) prefixed with `'`.
-//! - **No row caps.** Writers stream the whole frame; the limits are the file formats' own.
+//!   formula (`= + - @`, tab, CR) prefixed with `'`. Only text cells are neutralised: a
+//!   negative number is a number and stays `-3.5`.
+//! - **CSV for the reader's locale.** [`CsvOptions`] chooses the separator (`,` `;` tab),
+//!   the decimal mark (`.` or `,`, giving `1234,5` and `62,5%` for a spreadsheet set to
+//!   German or French), and ISO dates or a strftime pattern (`%d.%m.%Y`). A decimal comma
+//!   with a comma separator, or a broken pattern, is refused before a byte is written,
+//!   rather than producing a file whose numbers split across cells.
 //!
 //! The caller builds a [`ResultTable`] from the engine's `ReportOutput`; this crate does not
 //! depend on the engine so it can render any frame with described columns.

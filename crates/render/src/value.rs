@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(percent_text(0.45, 1), "45%");
         assert_eq!(percent_text(0.625, 1), "62.5%");
         assert_eq!(number_text(3.0, ValueFormat::Integer), "3");
-        assert_eq!(number_text(3.14159, ValueFormat::Number), "3.14");
+        assert_eq!(number_text(1.23456, ValueFormat::Number), "1.23");
         assert_eq!(number_text(-0.0001, ValueFormat::Number), "0");
     }
 }
