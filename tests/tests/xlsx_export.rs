@@ -27,6 +27,8 @@ fn excel_cells_are_typed() {
 
     let volume = home.path().join("volume.xlsx");
     ok(&switchboard(home.path(), &["run", "reports/conversations-per-day-by-inbox.json", "--workspace", ws, "--out", volume.to_str().unwrap(), "--param", "period=all", "--param", "timezone=Europe/Berlin"], &[]));
+    let bytes = std::fs::read(&volume).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("xl/charts/chart1.xml"), "the report's chart is a native Excel chart");
     let mut book: Xlsx<_> = open_workbook(&volume).unwrap();
     let sheet = book.worksheet_range(&book.sheet_names()[0].clone()).unwrap();
     let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();

@@ -77,7 +77,11 @@ impl Workspace {
         match format {
             ExportFormat::Xlsx => {
                 let meta = ExportMeta { synced_at: self.last_synced() };
-                switchboard_render::write_xlsx(&run.table(), path, &meta)?;
+                // The report's chart goes in as a native Excel chart reading the sheet's cells.
+                match run.template.spec.chart.as_ref().filter(|c| c.kind != ChartKind::Table) {
+                    Some(c) if run.output.frame.height() > 0 => switchboard_render::write_xlsx_with_chart(&run.table(), c, path, &meta)?,
+                    _ => switchboard_render::write_xlsx(&run.table(), path, &meta)?,
+                }
             }
             ExportFormat::Csv => {
                 let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| WorkspaceError::io(path, e))?);
