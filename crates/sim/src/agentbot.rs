@@ -890,26 +890,14 @@ fn sla_threshold(req: &Request<'_>) -> Result<f64, Reply> {
     }
 }
 
-/// The SLA counts of the truth's definition (see the module doc).
+/// The SLA counts of the truth's definition (see the module doc), as the API shows them.
 fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> Value {
-    let within = |from: Option<i64>, to: Option<i64>| match (from, to) {
-        (Some(a), Some(b)) => (b - a) as f64 / 1000.0 <= threshold,
-        _ => false,
-    };
-    let queued = rows.iter().filter(|c| c.queued_at.is_some()).count();
-    let answered = rows
-        .iter()
-        .filter(|c| within(c.queued_at, c.first_response_at))
-        .count();
-    let abandoned_in = rows
-        .iter()
-        .filter(|c| c.abandoned && c.queued_at.is_some() && within(c.queued_at, c.resolved_at))
-        .count();
-    let eligible = queued - abandoned_in;
+    let sla = crate::truth::SlaCounts::of(rows, threshold);
+    let (answered, eligible) = (sla.answered_within, sla.eligible());
     json!({
-        "queued": queued,
+        "queued": sla.queued,
         "answered_in_sla": answered,
-        "abandoned_in_sla": abandoned_in,
+        "abandoned_in_sla": sla.abandoned_within,
         "missed": eligible - answered,
         "sla_percentage": (eligible > 0).then(|| (answered as f64 / eligible as f64 * 10_000.0).round() / 100.0),
     })

@@ -470,20 +470,8 @@ fn merge(into: &mut Value, from: Value) {
 
 /// The SLA counts of the truth's definition: (met, eligible).
 fn sla_counts(rows: &[&CanonicalConversation], threshold: f64) -> (usize, usize) {
-    let within = |from: Option<i64>, to: Option<i64>| match (from, to) {
-        (Some(a), Some(b)) => (b - a) as f64 / 1000.0 <= threshold,
-        _ => false,
-    };
-    let queued = rows.iter().filter(|c| c.queued_at.is_some()).count();
-    let met = rows
-        .iter()
-        .filter(|c| within(c.queued_at, c.first_response_at))
-        .count();
-    let abandoned_in = rows
-        .iter()
-        .filter(|c| c.abandoned && c.queued_at.is_some() && within(c.queued_at, c.resolved_at))
-        .count();
-    (met, queued - abandoned_in)
+    let sla = crate::truth::SlaCounts::of(rows, threshold);
+    (sla.answered_within, sla.eligible())
 }
 
 fn answer(

@@ -113,6 +113,38 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 
+/// The counts behind the SLA share, defined once for the truth and for every platform that
+/// reports service level: queued conversations, those answered within the threshold (≤), and
+/// those abandoned within it (excluded from the share; abandoned later count as missed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaCounts {
+    pub queued: usize,
+    pub answered_within: usize,
+    pub abandoned_within: usize,
+}
+
+impl SlaCounts {
+    pub fn of(rows: &[&CanonicalConversation], sla_seconds: f64) -> SlaCounts {
+        let within = |to: fn(&CanonicalConversation) -> Option<i64>, c: &CanonicalConversation| {
+            seconds(c.queued_at, to(c)).is_some_and(|s| s <= sla_seconds)
+        };
+        SlaCounts {
+            queued: rows.iter().filter(|c| c.queued_at.is_some()).count(),
+            answered_within: rows.iter().filter(|c| within(|c| c.first_response_at, c)).count(),
+            abandoned_within: rows.iter().filter(|c| c.abandoned && within(|c| c.resolved_at, c)).count(),
+        }
+    }
+
+    /// The conversations the share is taken over.
+    pub fn eligible(&self) -> usize {
+        self.queued - self.abandoned_within
+    }
+
+    pub fn share(&self) -> Option<f64> {
+        ratio(self.answered_within as u64, self.eligible() as u64)
+    }
+}
+
 pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
     let count =
         |f: &dyn Fn(&CanonicalConversation) -> bool| rows.iter().filter(|c| f(c)).count() as u64;
@@ -125,15 +157,7 @@ pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
     let resolved = count(&|c| c.status == "resolved");
     let abandoned = count(&|c| c.abandoned);
     let queued = count(&|c| c.queued_at.is_some());
-    let answered_in_time = count(&|c| {
-        c.queued_at.is_some()
-            && seconds(c.queued_at, c.first_response_at).is_some_and(|s| s <= sla_seconds)
-    });
-    let abandoned_in_time = count(&|c| {
-        c.queued_at.is_some()
-            && c.abandoned
-            && seconds(c.queued_at, c.resolved_at).is_some_and(|s| s <= sla_seconds)
-    });
+    let sla = SlaCounts::of(rows, sla_seconds);
     let scores: Vec<f64> = rows.iter().filter_map(|c| c.csat_score).collect();
     let bot_handled = count(&|c| c.bot_handled);
     let bot_resolved = count(&|c| c.bot_resolved);
@@ -154,7 +178,7 @@ pub fn kpis(rows: &[&CanonicalConversation], sla_seconds: f64) -> Kpis {
             }
         }),
         resolution_seconds: durations(&|c| seconds(Some(c.created_at), c.resolved_at)),
-        sla_share: ratio(answered_in_time, queued - abandoned_in_time),
+        sla_share: sla.share(),
         abandonment_rate: ratio(abandoned, queued),
         transfer_rate: ratio(
             count(&|c| c.first_response_at.is_some() && c.transfers > 0),
