@@ -29,6 +29,8 @@ pub enum ErrorCode {
     /// The local cache could not be opened or written.
     CacheError,
     NotFound,
+    /// A connection setting is missing or not valid.
+    InvalidSetting,
     Cancelled,
     Internal,
 }
@@ -47,6 +49,7 @@ impl ErrorCode {
             ErrorCode::FileError => "file_error",
             ErrorCode::CacheError => "cache_error",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidSetting => "invalid_setting",
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }

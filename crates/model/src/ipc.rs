@@ -72,10 +72,91 @@ pub struct SyncProgress {
     pub records: u64,
     #[ts(type = "number")]
     pub pages: u64,
+    /// Records the platform said it holds for this sync, when it says (for time left).
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub records_expected: Option<u64>,
+    /// Time since the sync started, for the rate.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
     pub finished: bool,
     #[serde(default)]
     #[ts(optional)]
     pub error: Option<crate::error::AppError>,
+}
+
+/// The form the Sources page shows for one kind of connection. Defined by each connector in
+/// `switchboard-sources`, so the page needs no per-platform code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlatformForm {
+    /// The connector's id, e.g. `cognigy_odata` (the `platform` of a connection).
+    pub platform: String,
+    /// The name people know it by, e.g. "Cognigy Live Agent (OData)".
+    pub label: String,
+    /// One or two sentences: what this connects to and what it reads.
+    pub help: String,
+    pub fields: Vec<FormField>,
+}
+
+/// One input of a connection form. Values travel as text; `kind` says how to ask for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FormField {
+    /// The key in the connection settings (or in the keychain, for secrets).
+    pub name: String,
+    pub label: String,
+    /// Where to find the value, in the platform's own words ("Profile settings → Access
+    /// Token").
+    pub help: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    #[serde(default)]
+    #[ts(optional)]
+    pub placeholder: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub default: Option<String>,
+    /// The choices, for `select`.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Url,
+    Number,
+    /// Kept in the operating system's keychain only, never shown again.
+    Secret,
+    Select,
+    /// A path to a file on this computer.
+    File,
+    Checkbox,
+}
+
+/// A connection as the person configured it: platform and settings, never secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConnectionDraft {
+    /// Empty for a new connection (an id is made from the name).
+    pub id: String,
+    pub name: String,
+    pub platform: String,
+    /// Setting values by field name, secrets included only while the form is submitted (they
+    /// go to the keychain and are dropped). An empty secret keeps the stored one.
+    #[ts(type = "Record<string, string>")]
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+/// The verdict of "Test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    /// What was found ("Connected: 3 inboxes, 41 agents") or what is wrong and what to do.
+    pub message: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub code: Option<crate::error::ErrorCode>,
 }
 
 /// What the app shows about the open workspace.
@@ -89,6 +170,9 @@ pub struct WorkspaceStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ConnectionStatus {
     pub id: String,
+    /// What the person called it.
+    #[serde(default)]
+    pub name: String,
     pub platform: String,
     /// The base URL with any credential removed.
     pub url: String,
@@ -103,6 +187,21 @@ pub struct ConnectionStatus {
     #[serde(default)]
     #[ts(optional)]
     pub last_error: Option<String>,
+    /// Records in the cache from this connection, all tables.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub records: u64,
+    /// Records set aside because they could not be read.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub rejected: u64,
+    /// Minutes between automatic syncs while the app is open; none for "sync now" only.
+    #[serde(default)]
+    #[ts(optional)]
+    pub sync_every_minutes: Option<u32>,
+    /// Whether a secret for it is in the keychain.
+    #[serde(default)]
+    pub has_secret: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -153,6 +252,11 @@ pub fn typescript_bindings() -> String {
         TemplateSummary::decl(&cfg),
         Shelf::decl(&cfg),
         SyncProgress::decl(&cfg),
+        PlatformForm::decl(&cfg),
+        FormField::decl(&cfg),
+        FieldKind::decl(&cfg),
+        ConnectionDraft::decl(&cfg),
+        ConnectionTest::decl(&cfg),
         WorkspaceStatus::decl(&cfg),
         ConnectionStatus::decl(&cfg),
         ExportFormat::decl(&cfg),

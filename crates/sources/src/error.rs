@@ -24,6 +24,14 @@ pub enum SourceError {
     Cancelled,
     #[error("The connection address \"{url}\" is not valid ({detail}). Enter the full address, for example https://odata.example.com/v1.1/odata/.")]
     InvalidAddress { url: String, detail: String },
+    #[error("The platform does not know the account {detail}. Check the account id in the connection settings (it is part of the address you see when you are signed in to the platform).")]
+    WrongAccount { detail: String },
+    #[error("Fill in \"{field}\" in the connection settings, then try again.")]
+    MissingSetting { field: String },
+    #[error("The setting \"{field}\" is not valid ({detail}). Correct it in the connection settings, then try again.")]
+    InvalidSetting { field: String, detail: String },
+    #[error("Could not read the file {path} ({detail}). Nothing was changed in the workspace.")]
+    File { path: String, detail: String },
     #[error(transparent)]
     Cache(#[from] CacheError),
 }
@@ -38,6 +46,9 @@ impl SourceError {
             SourceError::BadResponse { .. } => ErrorCode::BadResponse,
             SourceError::ServerError { .. } => ErrorCode::ServerError,
             SourceError::Cancelled => ErrorCode::Cancelled,
+            SourceError::WrongAccount { .. } => ErrorCode::NotFound,
+            SourceError::MissingSetting { .. } | SourceError::InvalidSetting { .. } => ErrorCode::InvalidSetting,
+            SourceError::File { .. } => ErrorCode::FileError,
             SourceError::Cache(e) => e.code(),
         }
     }
@@ -61,6 +72,9 @@ impl SourceError {
             SourceError::BadResponse { what, detail } => SourceError::BadResponse { what: s(what), detail: s(detail) },
             SourceError::ServerError { status, what, attempts } => SourceError::ServerError { status, what: s(what), attempts },
             SourceError::InvalidAddress { url, detail } => SourceError::InvalidAddress { url: s(url), detail: s(detail) },
+            SourceError::WrongAccount { detail } => SourceError::WrongAccount { detail: s(detail) },
+            SourceError::InvalidSetting { field, detail } => SourceError::InvalidSetting { field, detail: s(detail) },
+            SourceError::File { path, detail } => SourceError::File { path, detail: s(detail) },
             other => other,
         }
     }

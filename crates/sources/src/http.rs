@@ -133,8 +133,56 @@ pub struct HttpClient {
     jitter_state: AtomicU64,
 }
 
+/// One HTTP request, as [`HttpClient::send`] takes it.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// Content type and bytes.
+    pub body: Option<(String, Vec<u8>)>,
+}
+
+impl RequestSpec {
+    pub fn get(url: &str) -> RequestSpec {
+        RequestSpec { method: reqwest::Method::GET, url: url.to_string(), headers: Vec::new(), body: None }
+    }
+
+    pub fn post_json(url: &str, body: &Value) -> RequestSpec {
+        RequestSpec { method: reqwest::Method::POST, url: url.to_string(), headers: Vec::new(), body: Some(("application/json".into(), body.to_string().into_bytes())) }
+    }
+
+    pub fn post_form(url: &str, pairs: &[(&str, &str)]) -> RequestSpec {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        RequestSpec {
+            method: reqwest::Method::POST,
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: Some(("application/x-www-form-urlencoded".into(), body.into_bytes())),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> RequestSpec {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn headers(mut self, headers: &[(&str, &str)]) -> RequestSpec {
+        self.headers.extend(headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        self
+    }
+}
+
+/// A successful answer as it came.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
 enum Attempt {
-    Done(Value),
+    Done(RawResponse),
     /// Worth another try after the wait (or the backoff when None).
     Retry { wait: Option<Duration>, failure: SourceError },
     Fail(SourceError),
@@ -203,6 +251,35 @@ impl HttpClient {
         what: &str,
         cancel: &AtomicBool,
     ) -> Result<Value, SourceError> {
+        let build = || RequestSpec::get(url).headers(headers);
+        self.send_json(&build, what, cancel).await
+    }
+
+    /// Sends the request `build` makes — built anew for every try, so a signature with a
+    /// nonce and timestamp (OAuth 1.0a) or a renewed login token is fresh each time — and
+    /// parses a JSON answer. A body that is not JSON is retried (usually a dropped
+    /// connection), then reported.
+    pub async fn send_json(&self, build: &(dyn Fn() -> RequestSpec + Sync), what: &str, cancel: &AtomicBool) -> Result<Value, SourceError> {
+        let r = self.send_checked(build, what, cancel, true).await?;
+        serde_json::from_slice(&r.body)
+            .map_err(|e| SourceError::BadResponse { what: what.to_string(), detail: format!("the data is not valid JSON: {e}") })
+    }
+
+    /// Sends the request `build` makes, retrying per the policy (network failures, 429 with
+    /// `Retry-After`, 5xx), and returns a successful (2xx) answer as it came. Other statuses
+    /// become errors: 401 → refused credentials (or not allowed, by the message), 403 → not
+    /// allowed, anything else → a bad response carrying the server's message.
+    pub async fn send(&self, build: &(dyn Fn() -> RequestSpec + Sync), what: &str, cancel: &AtomicBool) -> Result<RawResponse, SourceError> {
+        self.send_checked(build, what, cancel, false).await
+    }
+
+    async fn send_checked(
+        &self,
+        build: &(dyn Fn() -> RequestSpec + Sync),
+        what: &str,
+        cancel: &AtomicBool,
+        want_json: bool,
+    ) -> Result<RawResponse, SourceError> {
         let _permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
         let mut attempt = 0;
         loop {
@@ -210,7 +287,7 @@ impl HttpClient {
                 return Err(SourceError::Cancelled);
             }
             attempt += 1;
-            match self.try_once(url, headers, what).await {
+            match self.try_once(&build(), what, want_json).await {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { wait, failure } => {
@@ -228,30 +305,40 @@ impl HttpClient {
         }
     }
 
-    async fn try_once(&self, url: &str, headers: &[(&str, &str)], what: &str) -> Attempt {
-        let mut request = self.client.get(url).header("Accept", "application/json");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+    async fn try_once(&self, spec: &RequestSpec, what: &str, want_json: bool) -> Attempt {
+        let url = spec.url.as_str();
+        let mut request = self.client.request(spec.method.clone(), url);
+        if want_json {
+            request = request.header("Accept", "application/json");
+        }
+        for (name, value) in &spec.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some((content_type, body)) = &spec.body {
+            request = request.header("Content-Type", content_type.as_str()).body(body.clone());
         }
         let resp = match request.send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Retry { wait: None, failure: self.network_error(url, &e) },
         };
         let status = resp.status();
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, self.clock.now()));
+        let headers = resp.headers().clone();
+        let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, self.clock.now()));
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return Attempt::Retry { wait: None, failure: self.network_error(url, &e) },
         };
         if status.is_success() {
-            return match serde_json::from_slice::<Value>(&body) {
-                Ok(v) => Attempt::Done(v),
-                // A body cut off mid-way is usually a dropped connection: worth another try.
-                Err(e) => Attempt::Retry {
-                    wait: None,
-                    failure: SourceError::BadResponse { what: what.to_string(), detail: format!("the data is not valid JSON: {e}") },
-                },
-            };
+            if want_json {
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                    // A body cut off mid-way is usually a dropped connection: worth another try.
+                    return Attempt::Retry {
+                        wait: None,
+                        failure: SourceError::BadResponse { what: what.to_string(), detail: format!("the data is not valid JSON: {e}") },
+                    };
+                }
+            }
+            return Attempt::Done(RawResponse { status: status.as_u16(), headers, body: body.to_vec() });
         }
         let message = server_message(&body);
         match status {

@@ -13,11 +13,21 @@
 //! and says what happened, what to do, and that every record synced before it is kept.
 //! Secrets never appear in an error or a log.
 
+pub mod agentbot;
 pub mod cognigy_odata;
 pub mod cognigy_rest;
+pub mod connector;
 mod error;
+pub mod files;
 pub mod http;
+pub mod koopid;
+pub mod liveperson;
+pub mod odata_feed;
+pub mod rest_api;
+pub mod session;
 
-pub use cognigy_odata::{sync_cognigy_odata, test_connection, OdataConfig, SyncOptions, SyncReport};
+pub use cognigy_odata::{sync_cognigy_odata, test_connection, OdataConfig};
+pub use session::{CollectionReport, SyncOptions, SyncReport, SyncSession};
 pub use cognigy_rest::{sync_cognigy_rest, RestConfig};
+pub use connector::{platform_form, platform_forms, ConnectorConfig, Secrets};
 pub use error::SourceError;

@@ -154,6 +154,11 @@ impl Workspace {
                 let last = self.cache.last_sync(&c.id).ok().flatten();
                 ConnectionStatus {
                     id: c.id.clone(),
+                    name: c.id.clone(),
+                    records: 0,
+                    rejected: 0,
+                    sync_every_minutes: None,
+                    has_secret: false,
                     platform: c.platform.clone(),
                     url: switchboard_sources::http::redact_url(&c.url),
                     last_sync_ms: last.as_ref().and_then(|r| r.finished_ms),

@@ -1,7 +1,7 @@
 // Generated from crates/model by the `bindings_are_current` test. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p switchboard-model bindings` instead.
 
-export type ErrorCode = "auth_failed" | "not_allowed" | "rate_limited" | "unreachable" | "bad_response" | "server_error" | "invalid_template" | "invalid_report" | "file_error" | "cache_error" | "not_found" | "cancelled" | "internal";
+export type ErrorCode = "auth_failed" | "not_allowed" | "rate_limited" | "unreachable" | "bad_response" | "server_error" | "invalid_template" | "invalid_report" | "file_error" | "cache_error" | "not_found" | "invalid_setting" | "cancelled" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, };
 
@@ -138,11 +138,71 @@ collection: string, collections_done: number, collections_total: number,
 /**
  * Records stored so far in this sync.
  */
-records: number, pages: number, finished: boolean, error?: AppError, };
+records: number, pages: number, 
+/**
+ * Records the platform said it holds for this sync, when it says (for time left).
+ */
+records_expected?: number, 
+/**
+ * Time since the sync started, for the rate.
+ */
+elapsed_ms: number, finished: boolean, error?: AppError, };
+
+export type PlatformForm = { 
+/**
+ * The connector's id, e.g. `cognigy_odata` (the `platform` of a connection).
+ */
+platform: string, 
+/**
+ * The name people know it by, e.g. "Cognigy Live Agent (OData)".
+ */
+label: string, 
+/**
+ * One or two sentences: what this connects to and what it reads.
+ */
+help: string, fields: Array<FormField>, };
+
+export type FormField = { 
+/**
+ * The key in the connection settings (or in the keychain, for secrets).
+ */
+name: string, label: string, 
+/**
+ * Where to find the value, in the platform's own words ("Profile settings → Access
+ * Token").
+ */
+help: string, kind: FieldKind, required: boolean, placeholder?: string, default?: string, 
+/**
+ * The choices, for `select`.
+ */
+options: Array<string>, };
+
+export type FieldKind = "text" | "url" | "number" | "secret" | "select" | "file" | "checkbox";
+
+export type ConnectionDraft = { 
+/**
+ * Empty for a new connection (an id is made from the name).
+ */
+id: string, name: string, platform: string, 
+/**
+ * Setting values by field name, secrets included only while the form is submitted (they
+ * go to the keychain and are dropped). An empty secret keeps the stored one.
+ */
+values: Record<string, string>, };
+
+export type ConnectionTest = { ok: boolean, 
+/**
+ * What was found ("Connected: 3 inboxes, 41 agents") or what is wrong and what to do.
+ */
+message: string, code?: ErrorCode, };
 
 export type WorkspaceStatus = { name: string, is_demo: boolean, connections: Array<ConnectionStatus>, };
 
-export type ConnectionStatus = { id: string, platform: string, 
+export type ConnectionStatus = { id: string, 
+/**
+ * What the person called it.
+ */
+name: string, platform: string, 
 /**
  * The base URL with any credential removed.
  */
@@ -150,7 +210,23 @@ url: string,
 /**
  * Milliseconds since the epoch of the last finished sync.
  */
-last_sync_ms?: number, conversations: number, messages: number, last_error?: string, };
+last_sync_ms?: number, conversations: number, messages: number, last_error?: string, 
+/**
+ * Records in the cache from this connection, all tables.
+ */
+records: number, 
+/**
+ * Records set aside because they could not be read.
+ */
+rejected: number, 
+/**
+ * Minutes between automatic syncs while the app is open; none for "sync now" only.
+ */
+sync_every_minutes?: number, 
+/**
+ * Whether a secret for it is in the keychain.
+ */
+has_secret: boolean, };
 
 export type ExportFormat = "xlsx" | "csv" | "svg" | "png";
 

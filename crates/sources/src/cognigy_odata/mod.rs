@@ -22,17 +22,19 @@
 pub mod derive;
 pub mod records;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchboard_cache::{Cache, CanonicalRows, Checkpoint, PageWrite, Rejected, SyncRun};
+use switchboard_cache::{Cache, CanonicalRows, Checkpoint, PageWrite, Rejected};
 use switchboard_model::ipc::SyncProgress;
 
 use crate::http::{redact_url, HttpClient, RetryPolicy, SystemClock};
+pub use crate::session::{CollectionReport, SyncOptions, SyncReport};
+use crate::session::SyncSession;
 use crate::SourceError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,22 +48,6 @@ pub struct OdataConfig {
 
 fn default_version() -> String {
     "v1.1".into()
-}
-
-#[derive(Debug, Clone)]
-pub struct SyncOptions {
-    /// `$top` per request (the platform allows up to 10000).
-    pub page_size: u32,
-    /// How far before the checkpoint an incremental sync starts reading again.
-    pub overlap: Duration,
-    /// Set to stop the sync after the page being written.
-    pub cancel: Arc<AtomicBool>,
-}
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        SyncOptions { page_size: 1000, overlap: Duration::from_secs(300), cancel: Arc::new(AtomicBool::new(false)) }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,35 +100,6 @@ impl Collection {
             Collection::Message | Collection::ReportingEvent => &["conversation_id"],
             _ => &[],
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectionReport {
-    pub collection: &'static str,
-    pub records: u64,
-    pub pages: u64,
-    pub rejected: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncReport {
-    pub collections: Vec<CollectionReport>,
-    /// Records stored, all collections.
-    pub records: u64,
-    pub rejected: u64,
-    pub elapsed: Duration,
-}
-
-impl SyncReport {
-    /// One line for people: records per collection, set-aside records, time taken.
-    pub fn summary(&self) -> String {
-        let parts: Vec<String> = self.collections.iter().map(|c| format!("{} {}", c.records, c.collection)).collect();
-        let mut s = format!("{} records in {:.1} s ({})", self.records, self.elapsed.as_secs_f64(), parts.join(", "));
-        if self.rejected > 0 {
-            s.push_str(&format!("; {} records could not be read and were set aside", self.rejected));
-        }
-        s
     }
 }
 
@@ -218,10 +175,6 @@ fn next_link(base: &str, link: &str, token: &str) -> Result<String, SourceError>
     Ok(s)
 }
 
-fn ms(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 /// Syncs every collection of a Cognigy Live Agent OData connection into the cache.
 pub async fn sync_cognigy_odata(
     cache: &Cache,
@@ -245,65 +198,32 @@ pub async fn sync_with_client(
     opts: &SyncOptions,
     progress: &mut dyn FnMut(&SyncProgress),
 ) -> Result<SyncReport, SourceError> {
-    let started = Instant::now();
-    let started_ms = ms(client.clock().now());
-    let mut report = SyncReport { collections: Vec::new(), records: 0, rejected: 0, elapsed: Duration::ZERO };
+    let mut session = SyncSession::new(client, cache, source_id, opts, progress, Collection::ALL.len() as u32);
     let outcome = match base_url(cfg) {
-        Ok(base) => sync_collections(client, cache, source_id, &base, token, opts, progress, &mut report).await,
+        Ok(base) => sync_collections(&mut session, &base, token).await,
         Err(e) => Err(e),
     };
-    // Derive even after a failure: whatever arrived is shown.
-    let derived = derive::derive_source(cache, source_id).map_err(SourceError::from);
-    let outcome = outcome.and(derived.map(|_| ())).map_err(|e| e.scrub(token));
-    report.elapsed = started.elapsed();
-    let error = outcome.as_ref().err().map(|e| redact_url(&e.to_string()));
-    cache.record_sync_run(
-        source_id,
-        &SyncRun { started_ms, finished_ms: Some(ms(client.clock().now())), records: report.records, error },
-    )?;
-    progress(&SyncProgress {
-        connection: source_id.to_string(),
-        collection: String::new(),
-        collections_done: report.collections.len() as u32,
-        collections_total: Collection::ALL.len() as u32,
-        records: report.records,
-        pages: report.collections.iter().map(|c| c.pages).sum(),
-        finished: true,
-        error: outcome.as_ref().err().map(SourceError::to_app_error),
-    });
-    outcome.map(|_| report)
+    session.finish(outcome, |cache, source| derive::derive_source(cache, source).map(|_| ()), &[token])
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn sync_collections(
-    client: &HttpClient,
-    cache: &Cache,
-    source: &str,
-    base: &str,
-    token: &str,
-    opts: &SyncOptions,
-    progress: &mut dyn FnMut(&SyncProgress),
-    report: &mut SyncReport,
-) -> Result<(), SourceError> {
-    let top = opts.page_size.clamp(1, 10_000);
-    let total_pages = |r: &SyncReport| r.collections.iter().map(|c| c.pages).sum::<u64>();
-    for (done, c) in Collection::ALL.into_iter().enumerate() {
-        report.collections.push(CollectionReport { collection: c.name(), records: 0, pages: 0, rejected: 0 });
+async fn sync_collections(s: &mut SyncSession<'_>, base: &str, token: &str) -> Result<(), SourceError> {
+    let top = s.opts.page_size.clamp(1, 10_000);
+    let source = s.source;
+    for c in Collection::ALL {
+        s.begin(c.name());
         let what = format!("the {} list", c.name());
         let raw_table = c.raw_table();
-        let start = cache.checkpoint(source, c.name())?;
+        let start = s.cache.checkpoint(source, c.name())?;
         let mut cursor_ms = start.as_ref().and_then(|s| s.cursor.as_deref()).and_then(records::parse_time_ms);
         let mut stored_total = start.as_ref().map(|s| s.records).unwrap_or(0);
-        let since = cursor_ms.map(|m| records::iso_ms(m - opts.overlap.as_millis() as i64));
+        let since = cursor_ms.map(|m| records::iso_ms(m - s.opts.overlap.as_millis() as i64));
         let mut after: Option<(String, String)> = None;
         let mut url = page_url(base, c, top, since.as_deref(), None, token);
         // Once the server pages with nextLinks, a page without one is its last.
         let mut server_pages = false;
         loop {
-            if opts.cancel.load(Ordering::Relaxed) {
-                return Err(SourceError::Cancelled);
-            }
-            let body = client.get_json(&url, &what, &opts.cancel).await?;
+            s.check_cancel()?;
+            let body = s.client.get_json(&url, &what, s.cancel_flag()).await?;
             let values = body.get("value").and_then(Value::as_array).ok_or_else(|| SourceError::BadResponse {
                 what: what.clone(),
                 detail: "the answer has no \"value\" list of records".into(),
@@ -328,32 +248,17 @@ async fn sync_collections(
             stored_total += accepted.len() as u64;
             let canonical_rows: Vec<CanonicalRows> =
                 c.canonical_table().map(|t| CanonicalRows { table: t, rows: canonical }).into_iter().collect();
-            cache.write_page(&PageWrite {
+            let now = s.now_ms();
+            s.write_page(&PageWrite {
                 source,
                 collection: c.name(),
                 raw_table: &raw_table,
                 records: &accepted,
                 rejected: &rejected,
                 canonical: &canonical_rows,
-                checkpoint: &Checkpoint { cursor: cursor_ms.map(records::iso_ms), updated_at_ms: ms(client.clock().now()), records: stored_total },
+                checkpoint: &Checkpoint { cursor: cursor_ms.map(records::iso_ms), updated_at_ms: now, records: stored_total },
                 index_columns: c.index_columns(),
             })?;
-            let entry = report.collections.last_mut().unwrap();
-            entry.records += accepted.len() as u64;
-            entry.rejected += rejected.len() as u64;
-            entry.pages += 1;
-            report.records += accepted.len() as u64;
-            report.rejected += rejected.len() as u64;
-            progress(&SyncProgress {
-                connection: source.to_string(),
-                collection: c.name().to_string(),
-                collections_done: done as u32,
-                collections_total: Collection::ALL.len() as u32,
-                records: report.records,
-                pages: total_pages(report),
-                finished: false,
-                error: None,
-            });
             if values.is_empty() {
                 break;
             }
@@ -401,3 +306,45 @@ pub async fn test_connection_with(client: &HttpClient, cfg: &OdataConfig, token:
 
 #[cfg(test)]
 mod tests;
+
+/// The Sources page form: the OData address and the API key (kept in the keychain).
+pub fn form() -> switchboard_model::ipc::PlatformForm {
+    use switchboard_model::ipc::{FieldKind, FormField, PlatformForm};
+    PlatformForm {
+        platform: "cognigy_odata".into(),
+        label: "Cognigy Live Agent (OData analytics)".into(),
+        help: "Reads conversations, messages, agents, inboxes, labels and reporting events from Live Agent's OData analytics endpoint. Needs the API key of an account Administrator.".into(),
+        fields: vec![
+            FormField {
+                name: "base_url".into(),
+                label: "OData address".into(),
+                help: "Your Live Agent host followed by /v1.1/odata/ (or /v2.0/odata/), for example https://odata-liveagent-trial.cognigy.ai/v1.1/odata/ — the host is the one in your Live Agent address with \"odata-\" in front.".into(),
+                kind: FieldKind::Url,
+                required: true,
+                placeholder: Some("https://odata-liveagent-trial.cognigy.ai/v1.1/odata/".into()),
+                default: None,
+                options: vec![],
+            },
+            FormField {
+                name: "version".into(),
+                label: "API version".into(),
+                help: "The version in the address (v1.1 unless your administrator says otherwise).".into(),
+                kind: FieldKind::Select,
+                required: false,
+                placeholder: None,
+                default: Some("v1.1".into()),
+                options: vec!["v1.0".into(), "v1.1".into(), "v2.0".into()],
+            },
+            FormField {
+                name: "token".into(),
+                label: "API key".into(),
+                help: "In Live Agent: your avatar → Profile Settings → Access Token. The user must be an account Administrator. Kept in this computer's keychain only.".into(),
+                kind: FieldKind::Secret,
+                required: true,
+                placeholder: None,
+                default: None,
+                options: vec![],
+            },
+        ],
+    }
+}

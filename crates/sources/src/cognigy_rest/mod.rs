@@ -44,16 +44,17 @@ pub mod records;
 pub mod reports;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use switchboard_cache::{Cache, CanonicalRows, Checkpoint, PageWrite, Rejected, SqlValue, SyncRun};
+use switchboard_cache::{Cache, CanonicalRows, Checkpoint, PageWrite, Rejected, SqlValue};
 use switchboard_model::ipc::SyncProgress;
 
-pub use crate::cognigy_odata::{CollectionReport, SyncOptions, SyncReport};
+pub use crate::session::{CollectionReport, SyncOptions, SyncReport};
+use crate::session::SyncSession;
 use crate::http::{redact_url, HttpClient, RetryPolicy, SystemClock};
 use crate::SourceError;
 use records::{get_i64, normalize, secs_to_ms, Collection};
@@ -114,10 +115,6 @@ pub fn endpoints(cfg: &RestConfig) -> Result<Endpoints, SourceError> {
     Ok(Endpoints { v1: format!("{root}api/v1/accounts/{account_id}/"), v2: format!("{root}api/v2/accounts/{account_id}/"), account_id })
 }
 
-fn ms(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 /// A 401 is a refused token, except on reports, where Chatwoot's policy answers 401 for a
 /// valid token of a user who is not an administrator.
 fn classify(e: SourceError) -> SourceError {
@@ -133,15 +130,9 @@ fn classify(e: SourceError) -> SourceError {
 const STEPS: u32 = 8;
 
 struct Run<'a> {
-    client: &'a HttpClient,
-    cache: &'a Cache,
-    source: &'a str,
+    s: SyncSession<'a>,
     ep: Endpoints,
     token: &'a str,
-    opts: &'a SyncOptions,
-    progress: &'a mut dyn FnMut(&SyncProgress),
-    report: SyncReport,
-    done: u32,
 }
 
 /// Syncs a Cognigy Live Agent REST connection into the cache.
@@ -167,34 +158,18 @@ pub async fn sync_with_client(
     opts: &SyncOptions,
     progress: &mut dyn FnMut(&SyncProgress),
 ) -> Result<SyncReport, SourceError> {
-    let started = Instant::now();
-    let started_ms = ms(client.clock().now());
-    let empty = SyncReport { collections: Vec::new(), records: 0, rejected: 0, elapsed: Duration::ZERO };
-    let (outcome, mut report) = match endpoints(cfg) {
+    let mut session = SyncSession::new(client, cache, source_id, opts, progress, STEPS);
+    match endpoints(cfg) {
         Ok(ep) => {
-            let mut run = Run { client, cache, source: source_id, ep, token, opts, progress: &mut *progress, report: empty, done: 0 };
-            let outcome = run.all().await;
-            (outcome, run.report)
+            let mut run = Run { s: session, ep, token };
+            let outcome = run.all().await.map_err(classify);
+            run.s.finish(outcome, |cache, source| derive::derive_source(cache, source).map(|_| ()), &[token])
         }
-        Err(e) => (Err(e), empty),
-    };
-    // Derive even after a failure: whatever arrived is shown.
-    let derived = derive::derive_source(cache, source_id).map_err(SourceError::from);
-    let outcome = outcome.and(derived.map(|_| ())).map_err(|e| classify(e).scrub(token));
-    report.elapsed = started.elapsed();
-    let error = outcome.as_ref().err().map(|e| redact_url(&e.to_string()));
-    cache.record_sync_run(source_id, &SyncRun { started_ms, finished_ms: Some(ms(client.clock().now())), records: report.records, error })?;
-    progress(&SyncProgress {
-        connection: source_id.to_string(),
-        collection: String::new(),
-        collections_done: report.collections.len() as u32,
-        collections_total: STEPS,
-        records: report.records,
-        pages: report.collections.iter().map(|c| c.pages).sum(),
-        finished: true,
-        error: outcome.as_ref().err().map(SourceError::to_app_error),
-    });
-    outcome.map(|_| report)
+        Err(e) => {
+            session.begin("conversations");
+            session.finish(Err(e), |cache, source| derive::derive_source(cache, source).map(|_| ()), &[token])
+        }
+    }
 }
 
 /// The records of a page body: a bare array, `{payload: […]}` or `{data: {payload: […]}}`.
@@ -220,26 +195,7 @@ fn split(c: Collection, values: &[Value]) -> (Vec<Map<String, Value>>, Vec<Rejec
 
 impl Run<'_> {
     async fn get(&self, url: &str, what: &str) -> Result<Value, SourceError> {
-        self.client.get_json_with_headers(url, &[(TOKEN_HEADER, self.token)], what, &self.opts.cancel).await.map_err(classify)
-    }
-
-    fn check_cancel(&self) -> Result<(), SourceError> {
-        if self.opts.cancel.load(Ordering::Relaxed) {
-            return Err(SourceError::Cancelled);
-        }
-        Ok(())
-    }
-
-    fn now_ms(&self) -> i64 {
-        ms(self.client.clock().now())
-    }
-
-    fn entry(&mut self, name: &'static str) -> &mut CollectionReport {
-        if let Some(i) = self.report.collections.iter().position(|c| c.collection == name) {
-            return &mut self.report.collections[i];
-        }
-        self.report.collections.push(CollectionReport { collection: name, records: 0, pages: 0, rejected: 0 });
-        self.report.collections.last_mut().unwrap()
+        self.s.client.get_json_with_headers(url, &[(TOKEN_HEADER, self.token)], what, self.s.cancel_flag()).await.map_err(classify)
     }
 
     /// Writes one page with its checkpoint and counts it.
@@ -255,59 +211,35 @@ impl Run<'_> {
         records_total: u64,
         index_columns: &[&str],
     ) -> Result<(), SourceError> {
-        self.cache.write_page(&PageWrite {
-            source: self.source,
+        self.s.begin(c.name());
+        let now = self.s.now_ms();
+        self.s.write_page(&PageWrite {
+            source: self.s.source,
             collection: checkpoint_name,
             raw_table: &c.raw_table(),
             records: accepted,
             rejected,
             canonical: &canonical,
-            checkpoint: &Checkpoint { cursor, updated_at_ms: self.now_ms(), records: records_total },
+            checkpoint: &Checkpoint { cursor, updated_at_ms: now, records: records_total },
             index_columns,
-        })?;
-        let e = self.entry(c.name());
-        e.records += accepted.len() as u64;
-        e.rejected += rejected.len() as u64;
-        e.pages += 1;
-        self.report.records += accepted.len() as u64;
-        self.report.rejected += rejected.len() as u64;
-        let p = SyncProgress {
-            connection: self.source.to_string(),
-            collection: c.name().to_string(),
-            collections_done: self.done,
-            collections_total: STEPS,
-            records: self.report.records,
-            pages: self.report.collections.iter().map(|c| c.pages).sum(),
-            finished: false,
-            error: None,
-        };
-        (self.progress)(&p);
-        Ok(())
+        })
     }
 
     async fn all(&mut self) -> Result<(), SourceError> {
         self.lookup(Collection::Inbox, "inboxes", |r| Some(CanonicalRows { table: "inboxes", rows: r.iter().map(records::inbox_row).collect() })).await?;
-        self.done += 1;
         self.lookup(Collection::Label, "labels", |r| Some(CanonicalRows { table: "labels", rows: r.iter().map(records::label_row).collect() })).await?;
-        self.done += 1;
         let teams = self.lookup(Collection::Team, "teams", |r| Some(CanonicalRows { table: "teams", rows: r.iter().map(records::team_row).collect() })).await?;
         let memberships = self.team_members(&teams).await?;
-        self.done += 1;
         self.lookup(Collection::Agent, "agents", |r| {
             let none = Vec::new();
             let rows = r.iter().map(|a| records::agent_row(a, get_i64(a, "id").and_then(|id| memberships.get(&id)).unwrap_or(&none))).collect();
             Some(CanonicalRows { table: "agents", rows })
         })
         .await?;
-        self.done += 1;
         self.by_activity(Collection::Contact, "contacts?sort=-last_activity_at").await?;
-        self.done += 1;
         self.by_activity(Collection::Conversation, "conversations?status=all&assignee_type=all&sort_by=last_activity_at_desc").await?;
-        self.done += 1;
         self.messages().await?;
-        self.done += 1;
         self.reports().await?;
-        self.done += 1;
         Ok(())
     }
 
@@ -318,7 +250,7 @@ impl Run<'_> {
         path: &str,
         canonical: impl FnOnce(&[Map<String, Value>]) -> Option<CanonicalRows>,
     ) -> Result<Vec<Map<String, Value>>, SourceError> {
-        self.check_cancel()?;
+        self.s.check_cancel()?;
         let what = format!("the {} list", c.name());
         let body = self.get(&format!("{}{path}", self.ep.v1), &what).await?;
         let (accepted, rejected) = split(c, page_records(&body, &what)?);
@@ -332,7 +264,7 @@ impl Run<'_> {
     async fn team_members(&mut self, teams: &[Map<String, Value>]) -> Result<HashMap<i64, Vec<i64>>, SourceError> {
         let mut by_agent: HashMap<i64, Vec<i64>> = HashMap::new();
         for team in teams.iter().filter_map(|t| get_i64(t, "id")) {
-            self.check_cancel()?;
+            self.s.check_cancel()?;
             let what = format!("the members of team {team}");
             let body = self.get(&format!("{}teams/{team}/team_members", self.ep.v1), &what).await?;
             let values = page_records(&body, &what)?;
@@ -359,15 +291,15 @@ impl Run<'_> {
     /// minus the overlap (see the module doc).
     async fn by_activity(&mut self, c: Collection, path_and_query: &str) -> Result<(), SourceError> {
         let what = format!("the {} list", c.name());
-        let start = self.cache.checkpoint(self.source, c.name())?;
+        let start = self.s.cache.checkpoint(self.s.source, c.name())?;
         let previous: Option<i64> = start.as_ref().and_then(|s| s.cursor.as_deref()).and_then(|s| s.parse().ok());
-        let stop_below = previous.map(|p| p - self.opts.overlap.as_millis() as i64);
+        let stop_below = previous.map(|p| p - self.s.opts.overlap.as_millis() as i64);
         let mut stored = start.as_ref().map(|s| s.records).unwrap_or(0);
         let mut newest = previous;
         let mut full_page = 0usize;
         let mut previous_first: Option<String> = None;
         for page in 1u32.. {
-            self.check_cancel()?;
+            self.s.check_cancel()?;
             let url = format!("{}{path_and_query}&page={page}", self.ep.v1);
             let body = self.get(&url, &what).await?;
             let values = page_records(&body, &what)?;
@@ -398,7 +330,7 @@ impl Run<'_> {
 
     /// Messages of every conversation whose activity changed since its messages were read.
     async fn messages(&mut self) -> Result<(), SourceError> {
-        let convs = self.cache.read_raw(&Collection::Conversation.raw_table(), self.source, &["id", "last_activity_at"])?;
+        let convs = self.s.cache.read_raw(&Collection::Conversation.raw_table(), self.s.source, &["id", "last_activity_at"])?;
         let mut work: Vec<(i64, String)> = convs
             .iter()
             .filter_map(|r| {
@@ -416,10 +348,10 @@ impl Run<'_> {
             })
             .collect();
         work.sort();
-        self.entry(Collection::Message.name());
+        self.s.begin(Collection::Message.name());
         for (conversation, activity) in work {
             let key = format!("messages/{conversation}");
-            let checkpoint = self.cache.checkpoint(self.source, &key)?;
+            let checkpoint = self.s.cache.checkpoint(self.s.source, &key)?;
             let (seen_activity, newest_stored) = checkpoint
                 .as_ref()
                 .and_then(|c| c.cursor.as_deref())
@@ -448,7 +380,7 @@ impl Run<'_> {
         let mut stored = checkpoint.as_ref().map(|c| c.records).unwrap_or(0);
         let mut full_page = 0usize;
         loop {
-            self.check_cancel()?;
+            self.s.check_cancel()?;
             let mut url = format!("{}conversations/{conversation}/messages", self.ep.v1);
             if let Some(b) = before {
                 url.push_str(&format!("?before={b}"));
@@ -477,7 +409,7 @@ impl Run<'_> {
     }
 
     async fn reports(&mut self) -> Result<(), SourceError> {
-        let convs = self.cache.read_raw(&Collection::Conversation.raw_table(), self.source, &["created_at"])?;
+        let convs = self.s.cache.read_raw(&Collection::Conversation.raw_table(), self.s.source, &["created_at"])?;
         let Some(first_ms) = convs.iter().filter_map(|r| match &r[0] {
             SqlValue::Integer(i) => secs_to_ms(Some(&Value::from(*i))),
             SqlValue::Real(f) => secs_to_ms(Some(&Value::from(*f))),
@@ -486,22 +418,22 @@ impl Run<'_> {
         .min() else {
             return Ok(());
         };
-        let agents: Vec<i64> = self.cache.read_raw(&Collection::Agent.raw_table(), self.source, &["id"])?.iter().filter_map(|r| match r[0] {
+        let agents: Vec<i64> = self.s.cache.read_raw(&Collection::Agent.raw_table(), self.s.source, &["id"])?.iter().filter_map(|r| match r[0] {
             SqlValue::Integer(i) => Some(i),
             _ => None,
         }).collect();
-        let inboxes: Vec<i64> = self.cache.read_raw(&Collection::Inbox.raw_table(), self.source, &["id"])?.iter().filter_map(|r| match r[0] {
+        let inboxes: Vec<i64> = self.s.cache.read_raw(&Collection::Inbox.raw_table(), self.s.source, &["id"])?.iter().filter_map(|r| match r[0] {
             SqlValue::Integer(i) => Some(i),
             _ => None,
         }).collect();
-        let checkpoint = self.cache.checkpoint(self.source, Collection::ReportPoint.name())?;
+        let checkpoint = self.s.cache.checkpoint(self.s.source, Collection::ReportPoint.name())?;
         let resume: Option<i64> = checkpoint.as_ref().and_then(|c| c.cursor.as_deref()).and_then(|c| c.parse().ok());
-        let window = reports::window(first_ms, resume, self.now_ms());
+        let window = reports::window(first_ms, resume, self.s.now_ms());
         let plan = reports::plan(self.ep.account_id, &agents, &inboxes);
         let mut stored = checkpoint.as_ref().map(|c| c.records).unwrap_or(0);
         let total = plan.len();
         for (i, req) in plan.into_iter().enumerate() {
-            self.check_cancel()?;
+            self.s.check_cancel()?;
             let what = format!("the {} report ({} {})", req.metric, req.scope, req.scope_id);
             let url = format!("{}reports?{}", self.ep.v2, req.query(window));
             let body = self.get(&url, &what).await?;
@@ -546,3 +478,45 @@ pub async fn test_connection_with(client: &HttpClient, cfg: &RestConfig, token: 
 
 #[cfg(test)]
 mod tests;
+
+/// The Sources page form: the Live Agent address, the account id and the access token.
+pub fn form() -> switchboard_model::ipc::PlatformForm {
+    use switchboard_model::ipc::{FieldKind, FormField, PlatformForm};
+    PlatformForm {
+        platform: "cognigy_rest".into(),
+        label: "Cognigy Live Agent (REST and reports)".into(),
+        help: "Reads inboxes, agents, teams, labels, contacts, conversations and messages from Live Agent's REST API, and the daily report series. Reports need an Administrator's token.".into(),
+        fields: vec![
+            FormField {
+                name: "base_url".into(),
+                label: "Live Agent address".into(),
+                help: "The address you open Live Agent at, for example https://liveagent-app.cognigy.ai".into(),
+                kind: FieldKind::Url,
+                required: true,
+                placeholder: Some("https://liveagent-app.cognigy.ai".into()),
+                default: None,
+                options: vec![],
+            },
+            FormField {
+                name: "account_id".into(),
+                label: "Account id".into(),
+                help: "The number after /accounts/ in your browser's address bar while signed in to Live Agent (…/app/accounts/12/dashboard → 12).".into(),
+                kind: FieldKind::Number,
+                required: true,
+                placeholder: Some("12".into()),
+                default: None,
+                options: vec![],
+            },
+            FormField {
+                name: "token".into(),
+                label: "Access token".into(),
+                help: "In Live Agent: your avatar → Profile Settings → Access Token. Kept in this computer's keychain only.".into(),
+                kind: FieldKind::Secret,
+                required: true,
+                placeholder: None,
+                default: None,
+                options: vec![],
+            },
+        ],
+    }
+}

@@ -8,6 +8,7 @@ use switchboard_cache::Cache;
 use switchboard_sim::{serve, ServeOptions, World, WorldConfig};
 
 use super::*;
+use std::sync::atomic::Ordering;
 use crate::http::RecordingClock;
 
 fn cfg(base: &str, id: Option<u64>) -> RestConfig {
