@@ -28,7 +28,7 @@ fn counts(home: &Path, ws: &Path) -> (u64, u64) {
     let line = text.lines().find(|l| l.contains(" conversations, ")).unwrap_or_else(|| panic!("no counts in {text}"));
     let num = |word: &str| -> u64 {
         let before = line.split(word).next().unwrap();
-        before.split_whitespace().last().unwrap().parse().unwrap()
+        before.split_whitespace().last().unwrap().trim_start_matches('(').parse().unwrap()
     };
     (num(" conversations"), num(" messages"))
 }
