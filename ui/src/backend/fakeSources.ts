@@ -355,7 +355,8 @@ export class FakeConnections {
     // OData tells the total up front ($count); the others do not, so no time left is shown.
     const knowsTotal = c.platform === 'cognigy_odata';
     const steps = 3;
-    const stepMs = this.syncMs / (collections.length * steps);
+    // Time goes by records, as with a real platform's steady rate; small collections are quick.
+    const stepMs = (k: number) => Math.max(10, (this.syncMs * k) / expected);
     const base = { connection: id, collections_total: collections.length, records_expected: knowsTotal ? expected : undefined };
     let records = 0;
     let pages = 0;
@@ -372,7 +373,7 @@ export class FakeConnections {
     };
 
     emit({ ...base, collection: collections[0][0], collections_done: 0, records, pages, elapsed_ms: 0, finished: false });
-    await wait(stepMs);
+    await wait(Math.min(100, this.syncMs / 10));
     const bad = verdict(c.platform, c.values, c.secrets);
     if (bad) stop(bad.code, bad.message, collections[0][0], 0);
     for (let i = 0; i < collections.length; i++) {
@@ -387,8 +388,8 @@ export class FakeConnections {
             i,
           );
         }
-        await wait(stepMs);
         const add = Math.floor((size * s) / steps) - Math.floor((size * (s - 1)) / steps);
+        await wait(stepMs(add));
         records += add;
         if (collection === 'conversation') conversations += add;
         if (collection === 'message') messages += add;

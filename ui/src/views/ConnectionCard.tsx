@@ -13,7 +13,7 @@ const EVERY: { value: string; label: string }[] = [
 ];
 
 /** How much of a set-aside record is shown: enough to recognise it. */
-const EXCERPT = 180;
+const EXCERPT = 120;
 
 interface Props {
   backend: Backend;
@@ -84,7 +84,7 @@ export function ConnectionCard({ backend, connection: c, platformLabel, sync, re
           <h2 id={titleId}>{c.name || c.id}</h2>
           <p className="muted connection-where">
             {platformLabel}
-            {c.url && (
+            {c.url && c.url.toLowerCase() !== platformLabel.toLowerCase() && (
               <>
                 {' · '}
                 <span className="connection-url">{c.url}</span>

@@ -99,11 +99,26 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
           <fieldset className="platforms">
             <legend>Platform</legend>
             {forms.map((f) => (
-              <label key={f.platform} className={f.platform === platform ? 'platform-choice chosen' : 'platform-choice'}>
-                <input type="radio" name="platform" value={f.platform} checked={f.platform === platform} onChange={() => choosePlatform(f.platform)} />
-                <span className="platform-label">{f.label}</span>
-                {f.help && <span className="platform-help">{f.help}</span>}
-              </label>
+              // The help is the choice's description, not part of its name.
+              <div key={f.platform} className={f.platform === platform ? 'platform-choice chosen' : 'platform-choice'}>
+                <input
+                  type="radio"
+                  id={`platform-${f.platform}`}
+                  name="platform"
+                  value={f.platform}
+                  checked={f.platform === platform}
+                  aria-describedby={f.help ? `platform-${f.platform}-help` : undefined}
+                  onChange={() => choosePlatform(f.platform)}
+                />
+                <label htmlFor={`platform-${f.platform}`} className="platform-label">
+                  {f.label}
+                </label>
+                {f.help && (
+                  <span className="platform-help" id={`platform-${f.platform}-help`}>
+                    {f.help}
+                  </span>
+                )}
+              </div>
             ))}
           </fieldset>
         )}

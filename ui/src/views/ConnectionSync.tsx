@@ -18,11 +18,13 @@ export function syncRate(p: SyncProgress): number | null {
   return ms > 0 && Number(p.records) > 0 ? (1000 * Number(p.records)) / ms : null;
 }
 
-/** Seconds left, when the platform said how many records there are. */
+/** Seconds left, when the platform said how many records there are and the rate has settled. */
 export function syncSecondsLeft(p: SyncProgress): number | null {
   const rate = syncRate(p);
   const expected = Number(p.records_expected ?? 0);
   if (!rate || expected <= 0) return null;
+  // The first pages (a few agents, a few inboxes) say nothing about the rate of the big ones.
+  if (Number(p.records) < expected * 0.05 && Number(p.elapsed_ms) < 3000) return null;
   return Math.max(0, (expected - Number(p.records)) / rate);
 }
 
@@ -57,7 +59,7 @@ export function ConnectionSync({ name, sync, titleId }: { name: string; sync: Sy
           ) : (
             <>
               Reading <strong>{collectionWords(p.collection) || '…'}</strong> · {records.toLocaleString()}
-              {expected > 0 && <> of {expected.toLocaleString()}</>} records · {Number(p.pages).toLocaleString()} pages
+              {expected > 0 && <> of {expected.toLocaleString()}</>} records · {Number(p.pages).toLocaleString()} {Number(p.pages) === 1 ? 'page' : 'pages'}
               {rate !== null && <> · {Math.round(rate).toLocaleString()} records/s</>}
               {left !== null && <> · about {formatDuration(Math.max(1, left))} left</>}
             </>
