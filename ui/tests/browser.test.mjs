@@ -284,4 +284,56 @@ describe('the app inside the desktop shell', () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+
+  test('the Sources page speaks the shell’s connection commands, folder dialog and progress events', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    await context.addInitScript(installTauriMock);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${origin}/#/sources`);
+    await page.getByTestId('demo-explanation').waitFor();
+    await page.getByRole('button', { name: 'Create my workspace…' }).click();
+    await page.getByTestId('no-connections').waitFor();
+    const calls = () => page.evaluate(() => window.__calls);
+    let log = await calls();
+    const opened = log.find((c) => c.cmd === 'plugin:dialog|open');
+    assert.equal(opened.args.options.directory, true);
+    assert.deepEqual(log.find((c) => c.cmd === 'open_workspace').args, { dir: '/tmp/acme' });
+
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByRole('radio', { name: 'Cognigy Live Agent (OData analytics)' }).check();
+    await page.getByLabel('Name', { exact: true }).fill('Acme');
+    await page.getByLabel('OData address').fill('https://odata.example.com/v1.1/odata/');
+    await page.getByLabel('API key').fill('wrong');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Wrong token or key').waitFor();
+    await page.getByLabel('API key').fill('right');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('The connection works').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    const acme = page.getByRole('article', { name: 'Acme' });
+    await acme.getByRole('button', { name: 'Sync now' }).click();
+    await acme.getByText('Sync finished: 2400 records in 0.3 s').waitFor();
+    assert.equal(await acme.getByTestId('conversations').textContent(), '250');
+    await acme.getByLabel('Sync every').selectOption('30');
+    await acme.getByRole('button', { name: 'Show the 1 set-aside record' }).click();
+    await acme.getByText('CreatedAt is not a date.').waitFor();
+    await acme.getByRole('button', { name: 'Delete' }).click();
+    await acme.getByRole('button', { name: 'Delete connection' }).click();
+    await page.getByTestId('no-connections').waitFor();
+
+    log = await calls();
+    const args = (cmd) => log.filter((c) => c.cmd === cmd).map((c) => c.args);
+    const draft = { id: '', name: 'Acme', platform: 'cognigy_odata', values: { base_url: 'https://odata.example.com/v1.1/odata/', token: 'right' } };
+    assert.deepEqual(args('test_connection').at(-1), { draft });
+    assert.deepEqual(args('save_connection'), [{ draft }]);
+    assert.deepEqual(args('sync_connection'), [{ id: 'acme' }]);
+    assert.deepEqual(args('set_sync_every'), [{ id: 'acme', minutes: 30 }]);
+    assert.deepEqual(args('rejected_records'), [{ id: 'acme', limit: 200 }]);
+    assert.deepEqual(args('delete_connection'), [{ id: 'acme' }]);
+    assert.ok(args('plugin:event|listen').every((a) => a.event === 'sync-progress'));
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });

@@ -48,8 +48,8 @@ describe('the Sources page', () => {
     assert.match(await explanation.textContent(), /demo workspace.*simulated contact center.*takes no connections.*create your workspace/i);
     assert.equal(await page.getByRole('link', { name: 'Sources', exact: true }).getAttribute('aria-current'), 'page');
     // The demo's own connection shows its state, with nothing to change.
-    const demo = card(page, 'Demo contact center');
-    assert.match(await demo.textContent(), /Built-in simulator/);
+    const demo = card(page, 'Built-in simulator');
+    assert.match(await demo.textContent(), /Cognigy Live Agent \(OData analytics\) · built-in simulator/);
     assert.ok((await number(demo.getByTestId('conversations'))) > 1000);
     assert.equal(await demo.getByRole('button').count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Add connection' }).count(), 0);
@@ -186,8 +186,8 @@ describe('the Sources page', () => {
     const outcome = support.getByTestId('sync-outcome');
     await outcome.waitFor();
     const text = await outcome.textContent();
-    assert.match(text, /^Sync cancelled\. The [\d,]+ records stored before you cancelled are kept; the next sync continues from there\.$/);
-    const kept = Number(/The ([\d,]+) records/.exec(text)[1].replace(/,/g, ''));
+    assert.match(text, /^Cancelled after [\d,]+ records\. The sync was stopped\. Every record synced before this is kept; the next sync continues from there\.$/);
+    const kept = Number(/after ([\d,]+) records/.exec(text)[1].replace(/,/g, ''));
     assert.ok(kept > 0);
     assert.equal(await number(support.getByTestId('records')), kept, 'the records synced before cancelling are counted');
     assert.equal(await support.getByRole('button', { name: 'Sync now' }).count(), 1);

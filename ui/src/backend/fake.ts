@@ -266,7 +266,8 @@ export class FakeBackend implements Backend {
       connections: [
         {
           id: 'demo',
-          name: 'Demo contact center',
+          // As the app names it: the simulator serves the demo through the OData connector.
+          name: 'Built-in simulator',
           platform: 'cognigy_odata',
           url: 'built-in simulator',
           last_sync_ms: this.lastSyncMs,

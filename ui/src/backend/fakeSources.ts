@@ -381,12 +381,7 @@ export class FakeConnections {
       for (let s = 1; s <= steps; s++) {
         if (this.cancels.has(id)) {
           this.cancels.delete(id);
-          stop(
-            'cancelled',
-            `Sync cancelled. The ${records.toLocaleString('en-US')} records stored before you cancelled are kept; the next sync continues from there.`,
-            collection,
-            i,
-          );
+          stop('cancelled', 'The sync was stopped. Every record synced before this is kept; the next sync continues from there.', collection, i);
         }
         const add = Math.floor((size * s) / steps) - Math.floor((size * (s - 1)) / steps);
         await wait(stepMs(add));
@@ -403,17 +398,17 @@ export class FakeConnections {
           {
             collection: 'message',
             reason: 'The message has no conversation id, so it cannot be counted in any conversation.',
-            raw: '{"Id":88213,"ConversationId":null,"Content":"Hi, is anyone there? I ordered on Monday and still have no tracking number","MessageType":0,"CreatedAt":"2026-03-11T09:14:03Z"}',
+            excerpt: '{"Id":88213,"ConversationId":null,"Content":"Hi, is anyone there? I ordered on Monday and still have no tracking number","MessageType":0,"CreatedAt":"2026-03-11T09:14:03Z"}',
           },
           {
             collection: 'message',
             reason: 'CreatedAt "31/02/2026 25:61" is not a date and time.',
-            raw: '{"Id":90417,"ConversationId":5121,"Content":"Thanks, that solved it!","MessageType":1,"CreatedAt":"31/02/2026 25:61"}',
+            excerpt: '{"Id":90417,"ConversationId":5121,"Content":"Thanks, that solved it!","MessageType":1,"CreatedAt":"31/02/2026 25:61"}',
           },
           {
             collection: 'reporting_event',
             reason: 'The event has no name, so it is not one of the events Switchboard measures.',
-            raw: '{"Id":301778,"Name":null,"Value":42.0,"ConversationId":5133,"UserId":4,"CreatedAt":"2026-03-12T15:40:11Z"}',
+            excerpt: '{"Id":301778,"Name":null,"Value":42.0,"ConversationId":5133,"UserId":4,"CreatedAt":"2026-03-12T15:40:11Z"}',
           },
         ];
     c.rejected.push(...rejected);

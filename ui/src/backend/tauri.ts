@@ -23,6 +23,8 @@ import type { RejectedRecord } from './rejected';
 /** Set-aside records shown at most; the cache keeps them all. */
 const REJECTED_SHOWN = 200;
 
+/** The demo's connection id (`switchboard_workspace::DEMO_CONNECTION`). */
+const DEMO_CONNECTION = 'demo';
 const LAST_FOLDER_KEY = 'switchboard.lastExportFolder';
 
 const FORMAT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
@@ -59,6 +61,8 @@ export class TauriBackend implements Backend {
     done.catch(() => {});
     // Listen before starting so the first events are not lost.
     const unlisten = await listen<SyncProgress>('sync-progress', (event) => {
+      // Other connections' syncs share the event; only the demo's end this wait.
+      if (event.payload.connection !== DEMO_CONNECTION) return;
       onProgress(event.payload);
       if (event.payload.error) failed(toBackendError(event.payload.error));
       else if (event.payload.finished) finished();

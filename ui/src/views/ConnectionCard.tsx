@@ -230,7 +230,7 @@ function SetAside({ backend, id, count }: { backend: Backend; id: string; count:
                 <li key={i} data-testid="set-aside-record">
                   <span className="set-aside-reason">{r.reason}</span>
                   <span className="muted"> ({collectionWords(r.collection)})</span>
-                  <code className="set-aside-raw">{r.raw.length > EXCERPT ? `${r.raw.slice(0, EXCERPT)}…` : r.raw}</code>
+                  <code className="set-aside-raw">{r.excerpt.length > EXCERPT ? `${r.excerpt.slice(0, EXCERPT)}…` : r.excerpt}</code>
                 </li>
               ))}
             </ul>

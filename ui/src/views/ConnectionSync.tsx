@@ -80,7 +80,7 @@ export function ConnectionSync({ name, sync, titleId }: { name: string; sync: Sy
   if (outcome.error.code === 'cancelled') {
     return (
       <p className="sync-cancelled" role="status" data-testid="sync-outcome">
-        {outcome.error.message}
+        <strong>Cancelled{p ? ` after ${Number(p.records).toLocaleString()} records` : ''}.</strong> {outcome.error.message}
       </p>
     );
   }

@@ -116,7 +116,7 @@ export function Sources({ backend, status, syncs, onChanged, onWorkspaceOpened }
               <ConnectionCard
                 backend={backend}
                 connection={c}
-                platformLabel={status.is_demo ? 'Built-in simulator' : platformLabel(forms, c.platform)}
+                platformLabel={platformLabel(forms, c.platform)}
                 sync={syncStateOf(syncs, c.id)}
                 readOnly={status.is_demo}
                 focusSync={justSaved === c.id}
