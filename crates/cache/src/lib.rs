@@ -297,6 +297,22 @@ impl Cache {
         })
     }
 
+    /// Rows of a source over every raw table (every record it synced, as received).
+    pub fn raw_record_count(&self, source: &str) -> Result<u64, CacheError> {
+        self.read(|c| {
+            let tables: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'raw\\_%' ESCAPE '\\'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut total = 0u64;
+            for t in tables {
+                let sql = format!("SELECT count(*) FROM {} WHERE source = ?1", ident(&t));
+                total += c.prepare(&sql)?.query_row([source], |r| r.get::<_, i64>(0))? as u64;
+            }
+            Ok(total)
+        })
+    }
+
     /// The rejected records of a source: `(collection, reason, raw)`.
     pub fn rejected(&self, source: &str) -> Result<Vec<(String, String, String)>, CacheError> {
         self.read(|c| {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use switchboard_model::ipc::{ExportFormat, SyncProgress};
+use switchboard_model::ipc::{ConnectionDraft, ExportFormat, FieldKind, SyncProgress};
 use switchboard_model::AppError;
-use switchboard_workspace::{Connection, Workspace, WorkspaceError};
+use switchboard_workspace::{Keychain, MemorySecrets, SecretStore, Workspace, WorkspaceError};
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Contact-center reports from your live-chat platform, headless.", long_about = None)]
@@ -67,23 +67,62 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         sla_seconds: f64,
     },
-    /// Sync a workspace's connections into its local cache.
+    /// Add or change a connection of a workspace. Secrets go to the computer's keychain.
     ///
-    /// With --url, first adds (or updates) a Cognigy Live Agent OData connection. The access
-    /// token is read from the environment variable named by --token-env and is never stored.
+    /// Settings are given as --set name=value (see `switchboard platforms` for each platform's
+    /// fields). Each secret field is read from the environment variable named by
+    /// --secret-env field=VARIABLE, or else asked for on the terminal (standard input).
+    Connect {
+        #[arg(long)]
+        workspace: PathBuf,
+        /// cognigy_odata, cognigy_rest, agentbot, liveperson, koopid, odata_feed, rest_api or file.
+        #[arg(long)]
+        platform: String,
+        /// What to call it (its id is made from this).
+        #[arg(long)]
+        name: String,
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        settings: Vec<String>,
+        #[arg(long = "secret-env", value_name = "FIELD=VARIABLE")]
+        secret_env: Vec<String>,
+        /// Try the connection before saving it, and save only if it works.
+        #[arg(long)]
+        test: bool,
+    },
+    /// List the kinds of connection and the fields each one asks for.
+    Platforms,
+    /// Try a workspace's connections and say what each one found or what is wrong.
+    Test {
+        #[arg(long)]
+        workspace: PathBuf,
+        /// Only this connection.
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// Sync a workspace's connections into its local cache, with secrets from the keychain.
+    ///
+    /// With --url, first adds (or updates) a Cognigy Live Agent OData connection whose access
+    /// token is read from the environment variable named by --token-env for this run only: it
+    /// is not stored anywhere (for scripts and CI).
     Sync {
         /// Workspace folder; default: the demo workspace.
         #[arg(long)]
         workspace: Option<PathBuf>,
+        /// Only this connection.
+        #[arg(long)]
+        connection: Option<String>,
         /// OData base URL, e.g. https://odata-liveagent-trial.cognigy.ai/v1.1/odata/
         #[arg(long)]
         url: Option<String>,
-        /// Connection id (the name rows are kept under).
+        /// Connection id (the name rows are kept under) for --url.
         #[arg(long, default_value = "cognigy")]
         id: String,
-        /// Environment variable holding the Live Agent access token.
+        /// Environment variable holding the Live Agent access token, for --url.
         #[arg(long, default_value = "SWITCHBOARD_TOKEN")]
         token_env: String,
+        /// Keep syncing every N minutes until stopped (Ctrl-C).
+        #[arg(long, value_name = "MINUTES")]
+        every: Option<u32>,
     },
     /// Run a report template and write the result to a file.
     ///
@@ -206,33 +245,131 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             sim.shutdown().await;
             Ok(())
         }
-        Command::Sync { workspace, url, id, token_env } => {
+        Command::Connect { workspace, platform, name, settings, secret_env, test } => {
+            let mut ws = Workspace::open(&workspace)?;
+            let form = switchboard_sources::platform_form(&platform).ok_or_else(|| {
+                anyhow::anyhow!("{platform:?} is not a kind of connection; `switchboard platforms` lists them.")
+            })?;
+            let mut values = BTreeMap::new();
+            for kv in settings {
+                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--set {kv:?}: write it as field=value"))?;
+                let k = k.trim();
+                if form.fields.iter().any(|f| f.name == k && f.kind == FieldKind::Secret) {
+                    anyhow::bail!("{k} is a secret: give it with --secret-env {k}=VARIABLE or type it when asked, never on the command line.");
+                }
+                values.insert(k.to_string(), v.trim().to_string());
+            }
+            let envs: BTreeMap<String, String> = secret_env
+                .iter()
+                .map(|kv| kv.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+                .collect::<Option<_>>()
+                .ok_or_else(|| anyhow::anyhow!("--secret-env: write it as field=VARIABLE"))?;
+            let existing = ws.config().connections.iter().find(|c| c.name == name).map(|c| c.id.clone());
+            for f in form.fields.iter().filter(|f| f.kind == FieldKind::Secret) {
+                let value = match envs.get(&f.name) {
+                    Some(var) => std::env::var(var).map_err(|_| anyhow::anyhow!("The environment variable {var} (for {}) is not set.", f.label))?,
+                    None if f.required && existing.is_none() => read_secret(&f.label, &f.help)?,
+                    None => continue,
+                };
+                values.insert(f.name.clone(), value);
+            }
+            let draft = ConnectionDraft { id: existing.unwrap_or_default(), name, platform, values };
+            let keychain = Keychain::new();
+            if test {
+                let verdict = ws.test_connection(&draft, &keychain).await;
+                if !verdict.ok {
+                    anyhow::bail!("Not saved: {}", verdict.message);
+                }
+                println!("{}", verdict.message);
+            }
+            let status = ws.save_connection(&draft, &keychain)?;
+            println!("Saved connection {:?} ({}); its secrets are in the keychain. Sync it with: switchboard sync --workspace {} --connection {}", status.name, status.id, workspace.display(), status.id);
+            Ok(())
+        }
+        Command::Platforms => {
+            for f in switchboard_sources::platform_forms() {
+                println!("{} — {}\n  {}", f.platform, f.label, f.help);
+                for field in f.fields {
+                    let kind = if field.kind == FieldKind::Secret { " (secret)" } else { "" };
+                    let req = if field.required { "" } else { ", optional" };
+                    println!("    {}{}{}: {} — {}", field.name, kind, req, field.label, field.help);
+                }
+            }
+            Ok(())
+        }
+        Command::Test { workspace, connection } => {
+            let ws = Workspace::open(&workspace)?;
+            let keychain = Keychain::new();
+            let mut failed = false;
+            for c in ws.config().connections.iter().filter(|c| connection.as_ref().is_none_or(|id| &c.id == id)) {
+                let draft = ws.connection_draft(&c.id)?;
+                let verdict = ws.test_connection(&draft, &keychain).await;
+                println!("{}: {}", c.id, verdict.message);
+                failed |= !verdict.ok;
+            }
+            if failed {
+                anyhow::bail!("A connection did not work; see above.");
+            }
+            Ok(())
+        }
+        Command::Sync { workspace, connection, url, id, token_env, every } => {
             if url.is_some() && workspace.is_none() {
                 anyhow::bail!(
                     "The demo workspace shows simulated data only: choose a folder for your own workspace with --workspace (for example --workspace ./acme)."
                 );
             }
             let mut ws = open_workspace(workspace.as_ref(), url.is_none()).await?;
+            // --url: a token for this run only, held in memory and never written.
+            let once = MemorySecrets::default();
+            let keychain = Keychain::new();
+            let mut store: &dyn SecretStore = &keychain;
+            let mut only = connection.clone();
             if let Some(url) = url {
-                ws.upsert_connection(Connection { id: id.clone(), platform: "cognigy_odata".into(), url })?;
-            }
-            if ws.is_demo() && ws.config().connections.iter().all(|c| c.id == "demo") {
-                sync_demo(&ws).await?;
-            } else {
                 let token = std::env::var(&token_env).map_err(|_| {
                     anyhow::anyhow!("Set the environment variable {token_env} to the Live Agent access token (Profile Settings → Access Token).")
                 })?;
-                for c in ws.config().connections.clone() {
-                    let bar = progress_bar();
-                    let report = ws
-                        .sync_connection(&c.id, &token, Arc::new(AtomicBool::new(false)), &mut |p: &SyncProgress| show_progress(&bar, p))
-                        .await;
-                    bar.finish_and_clear();
-                    let report = report?;
-                    println!("{}: {}", c.id, report.summary());
+                let mut values = BTreeMap::new();
+                values.insert("base_url".to_string(), url);
+                values.insert("token".to_string(), token);
+                let exists = ws.config().connections.iter().any(|c| c.id == id);
+                let draft = ConnectionDraft { id: if exists { id.clone() } else { String::new() }, name: id.clone(), platform: "cognigy_odata".into(), values };
+                let status = ws.save_connection(&draft, &once)?;
+                store = &once;
+                only = Some(status.id);
+            }
+            loop {
+                if ws.is_demo() && ws.config().connections.iter().all(|c| c.id == switchboard_workspace::DEMO_CONNECTION) {
+                    sync_demo(&ws).await?;
+                } else {
+                    let ids: Vec<String> =
+                        ws.config().connections.iter().filter(|c| only.as_ref().is_none_or(|o| &c.id == o)).map(|c| c.id.clone()).collect();
+                    if ids.is_empty() {
+                        anyhow::bail!("This workspace has no connection to sync. Add one with `switchboard connect`.");
+                    }
+                    for cid in ids {
+                        let bar = progress_bar();
+                        let cancel = Arc::new(AtomicBool::new(false));
+                        let stop = cancel.clone();
+                        let ctrl_c = tokio::spawn(async move {
+                            if tokio::signal::ctrl_c().await.is_ok() {
+                                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        });
+                        let report = ws.sync_connection(&cid, store, cancel, &mut |p: &SyncProgress| show_progress(&bar, p)).await;
+                        ctrl_c.abort();
+                        bar.finish_and_clear();
+                        let report = report?;
+                        println!("{cid}: {}", report.summary());
+                    }
+                }
+                print_status(&ws);
+                let Some(minutes) = every else { break };
+                eprintln!("Next sync in {minutes} min (Ctrl-C to stop).");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(minutes as u64 * 60)) => {}
+                    _ = tokio::signal::ctrl_c() => break,
                 }
             }
-            print_status(&ws);
             Ok(())
         }
         Command::Run { template, out, params, workspace } => {
@@ -293,6 +430,21 @@ async fn sync_demo(ws: &Workspace) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Asks for a secret on the terminal (standard input), one line.
+fn read_secret(label: &str, help: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, Write};
+    eprintln!("{help}");
+    eprint!("{label}: ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let v = line.trim().to_string();
+    if v.is_empty() {
+        anyhow::bail!("No {label} given; nothing was saved.");
+    }
+    Ok(v)
+}
+
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(1);
     bar.set_style(
@@ -306,7 +458,16 @@ fn progress_bar() -> ProgressBar {
 fn show_progress(bar: &ProgressBar, p: &SyncProgress) {
     bar.set_length(p.collections_total.max(1) as u64);
     bar.set_position(p.collections_done as u64);
-    bar.set_message(format!("{} · {} records, {} pages", p.collection, p.records, p.pages));
+    let secs = p.elapsed_ms as f64 / 1000.0;
+    let rate = if secs > 0.5 { p.records as f64 / secs } else { 0.0 };
+    let mut msg = format!("{} · {} records, {} pages", p.collection, p.records, p.pages);
+    if rate > 0.0 {
+        msg.push_str(&format!(", {:.0}/s", rate));
+        if let Some(total) = p.records_expected.filter(|t| *t > p.records) {
+            msg.push_str(&format!(", about {:.0} s left", (total - p.records) as f64 / rate));
+        }
+    }
+    bar.set_message(msg);
 }
 
 fn print_status(ws: &Workspace) {
@@ -318,7 +479,13 @@ fn print_status(ws: &Workspace) {
             .and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
             .unwrap_or_else(|| "never".into());
-        println!("  {} [{}] {} — {} conversations, {} messages, last sync {}", c.id, c.platform, c.url, c.conversations, c.messages, when);
+        println!(
+            "  {} [{}] {} — {} records ({} conversations, {} messages), last sync {}",
+            c.id, c.platform, c.url, c.records, c.conversations, c.messages, when
+        );
+        if c.rejected > 0 {
+            println!("    {} records could not be read and were set aside", c.rejected);
+        }
         if let Some(e) = c.last_error {
             println!("    last error: {e}");
         }

@@ -52,13 +52,18 @@ impl Workspace {
                 ws.cache.clear_source(DEMO_CONNECTION).map_err(WorkspaceError::cache)?;
             }
             ws.config = WorkspaceConfig {
+                id: ws.config.id.clone(),
                 name: "Demo contact center".into(),
                 timezone: ws.config.timezone.clone(),
                 demo: Some(DemoWorld::ending_before(today)),
                 connections: vec![Connection {
                     id: DEMO_CONNECTION.into(),
-                    platform: "cognigy_odata".into(),
-                    url: "built-in simulator".into(),
+                    name: "Built-in simulator".into(),
+                    config: switchboard_sources::ConnectorConfig::CognigyOdata(OdataConfig {
+                        base_url: "built-in simulator".into(),
+                        version: "v1.1".into(),
+                    }),
+                    sync_every_minutes: None,
                 }],
             };
             ws.save_config()?;
@@ -96,29 +101,6 @@ impl Workspace {
         let result = switchboard_sources::sync_cognigy_odata(&self.cache, DEMO_CONNECTION, &cfg, &sim.api_key, &opts, progress).await;
         sim.shutdown().await;
         Ok(result?)
-    }
-
-    /// Syncs a platform connection with a token the caller got from the person (never stored
-    /// by the workspace).
-    pub async fn sync_connection(
-        &self,
-        id: &str,
-        token: &str,
-        cancel: Arc<AtomicBool>,
-        progress: &mut (dyn FnMut(&SyncProgress) + Send),
-    ) -> Result<SyncReport, WorkspaceError> {
-        let conn = self
-            .config
-            .connections
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| WorkspaceError::NotFound(format!("This workspace has no connection called {id:?}.")))?;
-        if conn.platform != "cognigy_odata" {
-            return Err(WorkspaceError::BadInput(format!("Connections of type {:?} are not supported yet.", conn.platform)));
-        }
-        let cfg = OdataConfig { base_url: conn.url.clone(), version: "v1.1".into() };
-        let opts = SyncOptions { cancel, ..SyncOptions::default() };
-        Ok(switchboard_sources::sync_cognigy_odata(&self.cache, &conn.id, &cfg, token, &opts, progress).await?)
     }
 
     /// Today's date for the demo: UTC.

@@ -24,6 +24,8 @@ pub enum WorkspaceError {
     Simulator(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("The computer's keychain could not be used ({0}). Switchboard keeps tokens only there. On Linux, make sure a keyring service (GNOME Keyring or KWallet) is running and unlocked, then try again.")]
+    Keychain(String),
 }
 
 impl WorkspaceError {
@@ -44,9 +46,10 @@ impl WorkspaceError {
             WorkspaceError::Sync(e) => e.code(),
             WorkspaceError::Report(_) => ErrorCode::InvalidReport,
             WorkspaceError::Render(_) => ErrorCode::FileError,
-            WorkspaceError::BadInput(_) => ErrorCode::InvalidReport,
+            WorkspaceError::BadInput(_) => ErrorCode::InvalidSetting,
             WorkspaceError::Simulator(_) => ErrorCode::Internal,
             WorkspaceError::NotFound(_) => ErrorCode::NotFound,
+            WorkspaceError::Keychain(_) => ErrorCode::Internal,
         }
     }
 

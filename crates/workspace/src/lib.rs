@@ -8,12 +8,14 @@
 //! no business logic. Putting that orchestration here keeps both front ends thin and
 //! identical; the crates below it stay about one thing each.
 
+mod connections;
 mod demo;
 mod error;
 mod library;
 mod report;
 
-pub use demo::DemoWorld;
+pub use connections::{Connection, Keychain, MemorySecrets, RejectedRecord, SecretStore};
+pub use demo::{DemoWorld, DEMO_CONNECTION};
 pub use error::WorkspaceError;
 pub use library::{builtin_templates, list_templates, load_template, BUILTIN_PREFIX};
 pub use report::ReportRun;
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_cache::Cache;
-use switchboard_model::ipc::{ConnectionStatus, WorkspaceStatus};
+use switchboard_model::ipc::WorkspaceStatus;
 
 pub const CONFIG_FILE: &str = "workspace.json";
 pub const CACHE_FILE: &str = "cache.sqlite";
@@ -30,6 +32,9 @@ pub const CACHE_FILE: &str = "cache.sqlite";
 /// The readable description of a workspace; no secrets, ever.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceConfig {
+    /// Random, made when the workspace is created; names its secrets in the keychain.
+    #[serde(default = "new_workspace_id")]
+    pub id: String,
     pub name: String,
     /// Default IANA timezone for reports that do not set one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,16 +44,6 @@ pub struct WorkspaceConfig {
     pub demo: Option<DemoWorld>,
     #[serde(default)]
     pub connections: Vec<Connection>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Connection {
-    /// Stable id; also the `source` of every cached row from it.
-    pub id: String,
-    /// `cognigy_odata` for now.
-    pub platform: String,
-    /// The base URL, with no credential in it.
-    pub url: String,
 }
 
 pub struct Workspace {
@@ -82,7 +77,7 @@ impl Workspace {
             serde_json::from_str(&text).map_err(|e| WorkspaceError::Config { path: cfg_path.clone(), detail: e.to_string() })?
         } else {
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "Workspace".into());
-            WorkspaceConfig { name, timezone: None, demo: None, connections: vec![] }
+            WorkspaceConfig { id: new_workspace_id(), name, timezone: None, demo: None, connections: vec![] }
         };
         let cache = Cache::open(&dir.join(CACHE_FILE)).map_err(WorkspaceError::cache)?;
         let ws = Workspace { dir: dir.to_path_buf(), config, cache: Arc::new(cache) };
@@ -119,23 +114,6 @@ impl Workspace {
         self.save_config()
     }
 
-    /// Adds or updates a connection (by id) and saves the config. The address must carry no
-    /// credential: it is written to `workspace.json` as it is.
-    pub fn upsert_connection(&mut self, conn: Connection) -> Result<(), WorkspaceError> {
-        check_address(&conn.url)?;
-        if self.is_demo() {
-            return Err(WorkspaceError::BadInput(
-                "The demo workspace shows simulated data only. Choose a folder for your own workspace (for example --workspace ./acme) and connect there.".into(),
-            ));
-        }
-        if let Some(c) = self.config.connections.iter_mut().find(|c| c.id == conn.id) {
-            *c = conn;
-        } else {
-            self.config.connections.push(conn);
-        }
-        self.save_config()
-    }
-
     fn save_config(&self) -> Result<(), WorkspaceError> {
         let path = self.dir.join(CONFIG_FILE);
         let text = serde_json::to_string_pretty(&self.config).expect("config serializes");
@@ -145,31 +123,39 @@ impl Workspace {
     }
 
     pub fn status(&self) -> WorkspaceStatus {
-        let connections = self
-            .config
-            .connections
-            .iter()
-            .map(|c| {
-                let counts = self.cache.counts(&c.id).unwrap_or_default();
-                let last = self.cache.last_sync(&c.id).ok().flatten();
-                ConnectionStatus {
-                    id: c.id.clone(),
-                    name: c.id.clone(),
-                    records: 0,
-                    rejected: 0,
-                    sync_every_minutes: None,
-                    has_secret: false,
-                    platform: c.platform.clone(),
-                    url: switchboard_sources::http::redact_url(&c.url),
-                    last_sync_ms: last.as_ref().and_then(|r| r.finished_ms),
-                    conversations: counts.conversations,
-                    messages: counts.messages,
-                    last_error: last.and_then(|r| r.error),
-                }
-            })
-            .collect();
+        let connections = self.config.connections.iter().filter_map(|c| self.status_of(&c.id)).collect();
         WorkspaceStatus { name: self.config.name.clone(), is_demo: self.is_demo(), connections }
     }
+}
+
+/// A fresh workspace id: random enough that two workspaces never share one.
+fn new_workspace_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u32(std::process::id());
+    let a = h.finish();
+    let mut h2 = std::collections::hash_map::RandomState::new().build_hasher();
+    h2.write_u64(a);
+    format!("{:016x}{:016x}", a, h2.finish())
+}
+
+const LAST_OPENED_FILE: &str = "last-workspace.json";
+
+/// The workspace the app had open last (none: the demo).
+pub fn last_opened() -> Option<PathBuf> {
+    let text = std::fs::read_to_string(Workspace::default_home().join(LAST_OPENED_FILE)).ok()?;
+    let path: PathBuf = serde_json::from_str::<String>(&text).ok()?.into();
+    path.join(CONFIG_FILE).exists().then_some(path)
+}
+
+/// Remembers the workspace the app opened, so the next start opens it again.
+pub fn remember_opened(dir: &Path) -> Result<(), WorkspaceError> {
+    let home = Workspace::default_home();
+    std::fs::create_dir_all(&home).map_err(|e| WorkspaceError::io(&home, e))?;
+    let path = home.join(LAST_OPENED_FILE);
+    let text = serde_json::to_string(&dir.to_string_lossy()).expect("a string serializes");
+    std::fs::write(&path, text).map_err(|e| WorkspaceError::io(&path, e))
 }
 
 /// Refuses an address that could carry a secret (a query string or `user:password@`), so that
@@ -224,30 +210,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_with_a_credential_are_refused_before_anything_is_saved() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ws = Workspace::open(dir.path()).unwrap();
-        for bad in [
-            "https://h/v1.1/odata/?ApiKey=SECRET123",
-            "https://h/v1.1/odata/?token=SECRET123",
-            "https://user:SECRET123@h/v1.1/odata/",
-            "h/v1.1/odata/",
-        ] {
-            let conn = Connection { id: "c".into(), platform: "cognigy_odata".into(), url: bad.into() };
-            let e = ws.upsert_connection(conn).unwrap_err().to_string();
-            assert!(!e.contains("SECRET123"), "{e}");
-        }
-        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
-        assert!(!text.contains("SECRET123") && !text.contains("\"c\""), "{text}");
-        ws.upsert_connection(Connection { id: "c".into(), platform: "cognigy_odata".into(), url: "https://h/v1.1/odata/".into() }).unwrap();
-        assert!(std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap().contains("https://h/v1.1/odata/"));
-    }
-
-    #[test]
     fn the_demo_takes_no_connection_of_the_persons() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = Workspace::open_demo(dir.path(), chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
-        let conn = Connection { id: "mine".into(), platform: "cognigy_odata".into(), url: "https://h/v1.1/odata/".into() };
-        assert!(ws.upsert_connection(conn).unwrap_err().to_string().contains("--workspace"));
+        let mut values = std::collections::BTreeMap::new();
+        values.insert("base_url".to_string(), "https://h/v1.1/odata/".to_string());
+        values.insert("token".to_string(), "T".to_string());
+        let draft = switchboard_model::ipc::ConnectionDraft { id: String::new(), name: "mine".into(), platform: "cognigy_odata".into(), values };
+        let e = ws.save_connection(&draft, &MemorySecrets::default()).unwrap_err().to_string();
+        assert!(e.contains("Create your own workspace"), "{e}");
+        assert_eq!(ws.config().connections.len(), 1, "only the demo's own connection");
     }
 }

@@ -40,6 +40,7 @@ use crate::SourceError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OdataConfig {
     /// The OData root, e.g. `https://odata-liveagent-trial.cognigy.ai/v1.1/odata/`.
+    #[serde(alias = "url")]
     pub base_url: String,
     /// `v1.0`, `v1.1` or `v2.0`; informational for now (the fields are read by name).
     #[serde(default = "default_version")]
