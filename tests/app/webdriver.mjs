@@ -270,15 +270,20 @@ async function main() {
     }
     await stop(children.driver, 'tauri-driver');
     await stop(children.xvfb, 'Xvfb');
-    rmSync(scratch, { recursive: true, force: true });
+    try {
+      rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (e) {
+      // The app's GPU cache may still be written as it exits; a leftover must not hide the result.
+      log(`could not remove ${scratch}: ${e.message}`);
+    }
   }
 }
 
-/** Calls a Tauri command from inside the page; returns `{ ok }` or `{ error }`. */
+/** Calls a Tauri command from inside the page; returns `{ ok }` or `{ err }` (not `error`: WebDriver reads that as its own failure). */
 function invoke(base, s, cmd, args) {
   return command(base, 'POST', `${s}/execute/async`, {
     script: `const done = arguments[arguments.length - 1];
-      window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((ok) => done({ ok: ok ?? null }), (error) => done({ error }));`,
+      window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((ok) => done({ ok: ok ?? null }), (err) => done({ err }));`,
     args: [cmd, args],
   });
 }
@@ -298,7 +303,7 @@ async function sources(base, s, scratch) {
   const odata = forms.ok?.find((f) => f.platform === 'cognigy_odata');
   if (!odata || !odata.fields.some((f) => f.kind === 'secret')) throw new Failure(`platform_forms: ${JSON.stringify(forms).slice(0, 300)}`);
   const refused = await invoke(base, s, 'save_connection', { draft: { id: '', name: 'Acme', platform: 'cognigy_odata', values: { base_url: 'http://127.0.0.1:9/v1.1/odata/', token: 'x' } } });
-  if (!refused.error) throw new Failure('the demo workspace accepted a connection');
+  if (!refused.err) throw new Failure('the demo workspace accepted a connection');
 
   const dir = join(scratch, 'Acme support');
   const opened = await invoke(base, s, 'open_workspace', { dir });
@@ -313,7 +318,7 @@ async function sources(base, s, scratch) {
   if (readFileSync(join(dir, 'workspace.json'), 'utf8').includes('secret-in-memory')) throw new Failure('the secret was written to workspace.json');
   const id = saved.ok.id;
   const every = await invoke(base, s, 'set_sync_every', { id, minutes: 15 });
-  if (every.error) throw new Failure(`set_sync_every: ${JSON.stringify(every)}`);
+  if (every.err) throw new Failure(`set_sync_every: ${JSON.stringify(every)}`);
 
   // The page shows the new workspace and its connection.
   await command(base, 'POST', `${s}/execute/sync`, { script: 'location.reload()', args: [] });
@@ -325,11 +330,11 @@ async function sources(base, s, scratch) {
   log(`sources in the new workspace: ${listed.text.slice(0, 160)}…`);
 
   const synced = await invoke(base, s, 'sync_connection', { id });
-  if (!synced.error || synced.error.code !== 'unreachable') throw new Failure(`sync_connection of an unreachable address: ${JSON.stringify(synced)}`);
+  if (!synced.err || synced.err.code !== 'unreachable') throw new Failure(`sync_connection of an unreachable address: ${JSON.stringify(synced)}`);
   const rejected = await invoke(base, s, 'rejected_records', { id, limit: 10 });
   if (!Array.isArray(rejected.ok)) throw new Failure(`rejected_records: ${JSON.stringify(rejected)}`);
   const deleted = await invoke(base, s, 'delete_connection', { id });
-  if (deleted.error) throw new Failure(`delete_connection: ${JSON.stringify(deleted)}`);
+  if (deleted.err) throw new Failure(`delete_connection: ${JSON.stringify(deleted)}`);
   const status = await invoke(base, s, 'workspace_status', {});
   if (status.ok?.connections?.length !== 0) throw new Failure(`after delete: ${JSON.stringify(status)}`);
   log('sources: demo explained; open_workspace, test (unreachable), save, sync every, sync (unreachable), delete');
