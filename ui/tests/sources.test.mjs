@@ -224,7 +224,7 @@ describe('the Sources page', () => {
     assert.equal(await page.getByLabel('OData address').inputValue(), ADDRESS);
     const key = page.getByLabel('API key');
     assert.equal(await key.inputValue(), '');
-    assert.match(await page.locator('#field-token-keep').textContent(), /Leave this empty to keep it/);
+    assert.match(await page.locator('#field-token-keep').textContent(), /Leave this empty to keep the stored value/);
     await page.getByRole('button', { name: 'Test connection' }).click();
     assert.equal(await page.getByTestId('verdict').getAttribute('data-ok'), 'true', 'the test uses the stored key');
     await page.getByLabel('Name', { exact: true }).fill('Support EU');

@@ -138,6 +138,7 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
                 backend={backend}
                 field={f}
                 value={values[f.name] ?? ''}
+                editing={!!editing}
                 hasSecret={!!editing?.hasSecret}
                 onChange={(v) => change(f.name, v)}
               />
@@ -192,19 +193,23 @@ function FieldInput({
   backend,
   field,
   value,
+  editing,
   hasSecret,
   onChange,
 }: {
   backend: Backend;
   field: FormField;
   value: string;
+  /** Editing a saved connection: an empty secret keeps the stored one. */
+  editing: boolean;
+  /** The keychain is known to hold a value (the workspace status may not say). */
   hasSecret: boolean;
   onChange: (value: string) => void;
 }) {
   const id = `field-${field.name}`;
   const helpId = `${id}-help`;
   const keepId = `${id}-keep`;
-  const keeps = field.kind === 'secret' && hasSecret;
+  const keeps = field.kind === 'secret' && editing;
   const describedBy = keeps ? `${keepId} ${helpId}` : helpId;
   const optional = !field.required && field.kind !== 'checkbox' && field.kind !== 'select';
 
@@ -242,7 +247,7 @@ function FieldInput({
         type={INPUT_TYPES[field.kind] ?? 'text'}
         value={value}
         required={field.required && !keeps}
-        placeholder={keeps ? 'Stored in the keychain — leave empty to keep it' : field.placeholder ?? undefined}
+        placeholder={keeps ? 'Leave empty to keep the stored value' : field.placeholder ?? undefined}
         autoComplete={field.kind === 'secret' ? 'new-password' : 'off'}
         spellCheck={false}
         inputMode={field.kind === 'number' ? 'numeric' : undefined}
@@ -279,7 +284,8 @@ function FieldInput({
       {control}
       {keeps && (
         <p className="field-keep" id={keepId}>
-          A value is stored in this computer’s keychain. Leave this empty to keep it, or type a new one to replace it.
+          {hasSecret ? 'A value is stored in this computer’s keychain. ' : ''}Leave this empty to keep the stored value, or type a new one to replace
+          it.
         </p>
       )}
       {field.help && (
