@@ -1,32 +1,79 @@
 //! The Switchboard desktop app: a thin Tauri shell. Each command parses its input, calls
 //! `switchboard-workspace`, and maps the error to `{code, message}`; there is no business
-//! logic here. Long work (syncing, running reports) runs off the UI thread.
+//! logic here. Long work (syncing, testing a connection, running reports) runs off the UI
+//! thread.
 //!
-//! The app opens on the demo workspace (`$SWITCHBOARD_HOME/demo`, else the user's data
-//! folder): the UI asks for `start_demo`, which starts the simulator in-process on loopback
-//! and syncs it through the real connector, reporting `sync-progress` events.
+//! The app opens the workspace it had open last (`switchboard_workspace::last_opened`), else
+//! the demo workspace (`$SWITCHBOARD_HOME/demo`, else the user's data folder): the UI asks for
+//! `start_demo`, which starts the simulator in-process on loopback and syncs it through the
+//! real connector. `open_workspace` switches to (or creates) a workspace in a folder the
+//! person picks, and remembers it.
+//!
+//! Every sync — started by the person or by the automatic timer — reports `sync-progress`
+//! events tagged with the connection id, and can be cancelled with `cancel_sync`; records
+//! stored before a cancel or a failure are kept (the connectors write each page with its
+//! checkpoint in one transaction).
+//!
+//! Changing a connection needs `&mut Workspace` while syncs hold the workspace for minutes,
+//! so a change does not wait for them: it opens the workspace folder afresh (the settings
+//! file is the truth and the cache is SQLite in WAL mode, so two handles are fine), applies
+//! the change, and puts the new handle in place for the next command. Syncs under way finish
+//! on the handle they started with.
+//!
+//! Secrets go to the OS keychain. `SWITCHBOARD_SECRETS=memory` keeps them in memory for the
+//! life of the process instead — for the end-to-end test, which must not touch the keychain
+//! of the person running it.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-use switchboard_model::ipc::{ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use switchboard_model::ipc::{
+    ConnectionDraft, ConnectionStatus, ConnectionTest, ExportFormat, PlatformForm, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus,
+};
 use switchboard_model::{AppError, ErrorCode};
-use switchboard_workspace::{Workspace, WorkspaceError};
-use tauri::{Emitter, State};
+use switchboard_workspace::{Keychain, MemorySecrets, RejectedRecord, SecretStore, Workspace, WorkspaceError};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 /// Rows sent to the UI's table at most; exports always get every row.
 const MAX_UI_ROWS: usize = 100_000;
+/// How often the app looks for connections whose automatic sync is due.
+const AUTO_SYNC_CHECK: Duration = Duration::from_secs(30);
+const SYNC_EVENT: &str = "sync-progress";
 
 struct AppState {
-    workspace: Result<Arc<Workspace>, AppError>,
+    workspace: RwLock<Result<Arc<Workspace>, AppError>>,
+    /// One change to the workspace at a time (see the crate doc).
+    changes: Mutex<()>,
+    secrets: Arc<dyn SecretStore>,
+    /// The cancel flag of every sync under way, by connection id.
+    syncing: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl AppState {
     fn workspace(&self) -> Result<Arc<Workspace>, AppError> {
-        self.workspace.clone()
+        self.workspace.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, ws: Workspace) {
+        *self.workspace.write().unwrap_or_else(|e| e.into_inner()) = Ok(Arc::new(ws));
+    }
+
+    /// Applies a change to the open workspace (see the crate doc for why it reopens it).
+    fn change<T>(&self, f: impl FnOnce(&mut Workspace, &dyn SecretStore) -> Result<T, WorkspaceError>) -> Result<T, WorkspaceError> {
+        let _one_at_a_time = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.workspace().map_err(|e| WorkspaceError::BadInput(e.message))?;
+        let mut ws = Workspace::open(current.dir())?;
+        let out = f(&mut ws, self.secrets.as_ref())?;
+        self.replace(ws);
+        Ok(out)
+    }
+
+    fn is_syncing(&self, id: &str) -> bool {
+        self.syncing.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id)
     }
 }
 
@@ -34,12 +81,19 @@ fn params_map(params: Vec<(String, String)>) -> BTreeMap<String, String> {
     params.into_iter().collect()
 }
 
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::new(ErrorCode::Internal, format!("The work stopped unexpectedly: {e}"))
+}
+
 /// Runs blocking work on a worker thread and flattens its errors.
 async fn off_ui<T: Send + 'static>(f: impl FnOnce() -> Result<T, WorkspaceError> + Send + 'static) -> Result<T, AppError> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("The work stopped unexpectedly: {e}")))?
-        .map_err(|e| e.to_app_error())
+    tauri::async_runtime::spawn_blocking(f).await.map_err(internal)?.map_err(|e| e.to_app_error())
+}
+
+/// A runtime for one piece of async work on a worker thread (the connectors' futures need
+/// not be `Send`, so they are driven where they are made).
+fn local_runtime() -> Result<tokio::runtime::Runtime, WorkspaceError> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| WorkspaceError::Simulator(e.to_string()))
 }
 
 #[tauri::command]
@@ -48,14 +102,13 @@ fn workspace_status(state: State<'_, AppState>) -> Result<WorkspaceStatus, AppEr
 }
 
 #[tauri::command]
-async fn start_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<(), AppError> {
+async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Result<(), AppError> {
     let ws = state.workspace()?;
     off_ui(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| WorkspaceError::Simulator(e.to_string()))?;
         let mut emit = |p: &SyncProgress| {
-            let _ = app.emit("sync-progress", p.clone());
+            let _ = app.emit(SYNC_EVENT, p.clone());
         };
-        rt.block_on(ws.sync_demo(Arc::new(AtomicBool::new(false)), &mut emit))?;
+        local_runtime()?.block_on(ws.sync_demo(Arc::new(AtomicBool::new(false)), &mut emit))?;
         Ok(())
     })
     .await
@@ -93,18 +146,195 @@ async fn export_report(path: String, params: Vec<(String, String)>, out_path: St
     .await
 }
 
+// ---- Sources ----
+
+#[tauri::command]
+fn platform_forms() -> Vec<PlatformForm> {
+    Workspace::platform_forms()
+}
+
+#[tauri::command]
+fn connection_draft(id: String, state: State<'_, AppState>) -> Result<ConnectionDraft, AppError> {
+    Ok(state.workspace()?.connection_draft(&id)?)
+}
+
+#[tauri::command]
+async fn test_connection(draft: ConnectionDraft, app: AppHandle) -> Result<ConnectionTest, AppError> {
+    off_ui(move || {
+        let state = app.state::<AppState>();
+        let ws = state.workspace().map_err(|e| WorkspaceError::BadInput(e.message))?;
+        Ok(local_runtime()?.block_on(ws.test_connection(&draft, state.secrets.as_ref())))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn save_connection(draft: ConnectionDraft, app: AppHandle) -> Result<ConnectionStatus, AppError> {
+    off_ui(move || app.state::<AppState>().change(|ws, secrets| ws.save_connection(&draft, secrets))).await
+}
+
+#[tauri::command]
+async fn sync_connection(id: String, app: AppHandle) -> Result<String, AppError> {
+    run_sync(app, id).await
+}
+
+/// One sync, from the person or the timer: registers its cancel flag, emits its progress,
+/// and always ends with a `finished` event (with the error, if any) so every listener knows.
+async fn run_sync(app: AppHandle, id: String) -> Result<String, AppError> {
+    let state = app.state::<AppState>();
+    let ws = state.workspace()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let mut syncing = state.syncing.lock().unwrap_or_else(|e| e.into_inner());
+        if syncing.contains_key(&id) {
+            return Err(AppError::new(ErrorCode::InvalidSetting, "This connection is syncing already. Wait for it to finish, or cancel it first."));
+        }
+        syncing.insert(id.clone(), cancel.clone());
+    }
+    let secrets = state.secrets.clone();
+    let (emitter, sync_id) = (app.clone(), id.clone());
+    let result = off_ui(move || {
+        let mut last: Option<SyncProgress> = None;
+        let mut emit = |p: &SyncProgress| {
+            last = Some(p.clone());
+            let _ = emitter.emit(SYNC_EVENT, p.clone());
+        };
+        let outcome = local_runtime()?.block_on(ws.sync_connection(&sync_id, secrets.as_ref(), cancel, &mut emit));
+        let mut end = last.unwrap_or(SyncProgress {
+            connection: sync_id.clone(),
+            collection: String::new(),
+            collections_done: 0,
+            collections_total: 0,
+            records: 0,
+            pages: 0,
+            records_expected: None,
+            elapsed_ms: 0,
+            finished: true,
+            error: None,
+        });
+        end.finished = true;
+        end.error = outcome.as_ref().err().map(|e| e.to_app_error());
+        let _ = emitter.emit(SYNC_EVENT, end);
+        Ok(outcome?.summary())
+    })
+    .await;
+    state.syncing.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    result
+}
+
+#[tauri::command]
+fn cancel_sync(id: String, state: State<'_, AppState>) {
+    if let Some(flag) = state.syncing.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        flag.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tauri::command]
+async fn delete_connection(id: String, app: AppHandle) -> Result<(), AppError> {
+    if app.state::<AppState>().is_syncing(&id) {
+        return Err(AppError::new(ErrorCode::InvalidSetting, "This connection is syncing. Cancel the sync first, then delete it."));
+    }
+    off_ui(move || app.state::<AppState>().change(|ws, secrets| ws.delete_connection(&id, secrets))).await
+}
+
+#[tauri::command]
+async fn set_sync_every(id: String, minutes: Option<u32>, app: AppHandle) -> Result<(), AppError> {
+    off_ui(move || app.state::<AppState>().change(|ws, _| ws.set_sync_every(&id, minutes))).await
+}
+
+#[tauri::command]
+async fn rejected_records(id: String, limit: usize, app: AppHandle) -> Result<Vec<RejectedRecord>, AppError> {
+    off_ui(move || {
+        let ws = app.state::<AppState>().workspace().map_err(|e| WorkspaceError::BadInput(e.message))?;
+        ws.rejected_records(&id, limit)
+    })
+    .await
+}
+
+#[tauri::command]
+async fn open_workspace(dir: String, app: AppHandle) -> Result<WorkspaceStatus, AppError> {
+    off_ui(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let ws = Workspace::open(&PathBuf::from(&dir))?;
+        switchboard_workspace::remember_opened(ws.dir())?;
+        // Syncs of the workspace being left stop; what they stored is kept.
+        for flag in state.syncing.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            flag.store(true, Ordering::SeqCst);
+        }
+        let status = ws.status();
+        state.replace(ws);
+        Ok(status)
+    })
+    .await
+}
+
+/// Every [`AUTO_SYNC_CHECK`], syncs the connections whose "sync every" interval has passed.
+fn start_auto_sync(app: AppHandle) {
+    std::thread::Builder::new()
+        .name("auto-sync".into())
+        .spawn(move || loop {
+            std::thread::sleep(AUTO_SYNC_CHECK);
+            let state = app.state::<AppState>();
+            let Ok(ws) = state.workspace() else { continue };
+            for id in ws.due_for_sync(chrono_now().timestamp_millis()) {
+                if !state.is_syncing(&id) {
+                    let app = app.clone();
+                    // The outcome reaches the UI through the final progress event.
+                    tauri::async_runtime::spawn(async move {
+                        let _ = run_sync(app, id).await;
+                    });
+                }
+            }
+        })
+        .expect("the automatic sync thread could not start");
+}
+
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
+fn open_start_workspace() -> Result<Arc<Workspace>, AppError> {
+    if let Some(dir) = switchboard_workspace::last_opened() {
+        match Workspace::open(&dir) {
+            Ok(ws) => return Ok(Arc::new(ws)),
+            // The folder may be on a drive that is not there today; the demo still opens.
+            Err(e) => eprintln!("switchboard: could not open the last workspace {}: {e}", dir.display()),
+        }
+    }
+    Workspace::open_demo(&Workspace::demo_dir(), Workspace::today()).map(Arc::new).map_err(|e| e.to_app_error())
+}
+
 fn main() {
-    let workspace = Workspace::open_demo(&Workspace::demo_dir(), Workspace::today())
-        .map(Arc::new)
-        .map_err(|e| e.to_app_error());
+    let secrets: Arc<dyn SecretStore> = match std::env::var("SWITCHBOARD_SECRETS").as_deref() {
+        Ok("memory") => Arc::new(MemorySecrets::default()),
+        _ => Arc::new(Keychain::new()),
+    };
+    let state = AppState { workspace: RwLock::new(open_start_workspace()), changes: Mutex::new(()), secrets, syncing: Mutex::new(HashMap::new()) };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState { workspace })
-        .invoke_handler(tauri::generate_handler![workspace_status, start_demo, list_templates, run_report, export_report])
+        .manage(state)
+        .setup(|app| {
+            start_auto_sync(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            workspace_status,
+            start_demo,
+            list_templates,
+            run_report,
+            export_report,
+            platform_forms,
+            connection_draft,
+            test_connection,
+            save_connection,
+            sync_connection,
+            cancel_sync,
+            delete_connection,
+            set_sync_every,
+            rejected_records,
+            open_workspace,
+        ])
         .run(tauri::generate_context!())
         .expect("the Switchboard window could not open");
 }

@@ -2,7 +2,9 @@
 // End-to-end check of the real desktop app through tauri-driver (W3C WebDriver over HTTP,
 // spoken here with plain `fetch` so the script needs no npm packages):
 //   the demo workspace syncs, the library lists reports, the first report opens and shows a
-//   chart drawn by Rust and a table with rows; a screenshot is saved for a person to look at.
+//   chart drawn by Rust and a table with rows; a screenshot is saved for a person to look at;
+//   the Sources page explains the demo, and the connection commands work on a workspace of
+//   one's own (opened in a scratch folder, with secrets kept in memory, not the keychain).
 //
 // Usage:
 //   node tests/app/webdriver.mjs /abs/path/to/switchboard-app     (or SWITCHBOARD_APP=…)
@@ -153,6 +155,8 @@ async function main() {
       XDG_DATA_HOME: join(scratch, 'data'),
       XDG_CONFIG_HOME: join(scratch, 'config'),
       XDG_CACHE_HOME: join(scratch, 'cache'),
+      // Never the keychain of the person running the test.
+      SWITCHBOARD_SECRETS: 'memory',
     };
     for (const d of ['home', 'data', 'config', 'cache']) mkdirSync(join(scratch, d), { recursive: true });
     if (!env.DISPLAY && !env.WAYLAND_DISPLAY) {
@@ -254,6 +258,8 @@ async function main() {
     const head = existsSync(outPath) ? readFileSync(outPath).subarray(0, 2).toString('latin1') : '';
     if (head !== 'PK') throw new Failure(`export_report said ${JSON.stringify(exported.ok)} but ${outPath} is not a workbook`);
     log(`exported the report to ${outPath}`);
+
+    await sources(base, s, scratch);
   } finally {
     if (sessionId && base) {
       try {
@@ -264,13 +270,79 @@ async function main() {
     }
     await stop(children.driver, 'tauri-driver');
     await stop(children.xvfb, 'Xvfb');
-    rmSync(scratch, { recursive: true, force: true });
+    try {
+      rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (e) {
+      // The app's GPU cache may still be written as it exits; a leftover must not hide the result.
+      log(`could not remove ${scratch}: ${e.message}`);
+    }
   }
+}
+
+/** Calls a Tauri command from inside the page; returns `{ ok }` or `{ err }` (not `error`: WebDriver reads that as its own failure). */
+function invoke(base, s, cmd, args) {
+  return command(base, 'POST', `${s}/execute/async`, {
+    script: `const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((ok) => done({ ok: ok ?? null }), (err) => done({ err }));`,
+    args: [cmd, args],
+  });
+}
+
+const pageText = (base, s) => command(base, 'POST', `${s}/execute/sync`, { script: 'return document.body.innerText.replace(/\\s+/g, " ")', args: [] });
+
+/** The Sources page on the demo, then the connection commands on a workspace of one's own. */
+async function sources(base, s, scratch) {
+  await command(base, 'POST', `${s}/execute/sync`, { script: "location.hash = '#/sources'", args: [] });
+  const demo = await waitFor('the Sources page to explain the demo', 30_000, async () => {
+    const text = await pageText(base, s);
+    return { ok: /This is the demo workspace.*simulated contact center.*Create my workspace/.test(text), text: text.slice(0, 300) };
+  });
+  log(`sources on the demo: ${demo.text.slice(0, 120)}…`);
+
+  const forms = await invoke(base, s, 'platform_forms', {});
+  const odata = forms.ok?.find((f) => f.platform === 'cognigy_odata');
+  if (!odata || !odata.fields.some((f) => f.kind === 'secret')) throw new Failure(`platform_forms: ${JSON.stringify(forms).slice(0, 300)}`);
+  const refused = await invoke(base, s, 'save_connection', { draft: { id: '', name: 'Acme', platform: 'cognigy_odata', values: { base_url: 'http://127.0.0.1:9/v1.1/odata/', token: 'x' } } });
+  if (!refused.err) throw new Failure('the demo workspace accepted a connection');
+
+  const dir = join(scratch, 'Acme support');
+  const opened = await invoke(base, s, 'open_workspace', { dir });
+  if (!opened.ok || opened.ok.is_demo !== false || opened.ok.name !== 'Acme support') throw new Failure(`open_workspace: ${JSON.stringify(opened)}`);
+  if (!existsSync(join(dir, 'workspace.json'))) throw new Failure(`open_workspace made no workspace.json in ${dir}`);
+  // Nothing listens on port 9 of loopback: the address is unreachable, quickly.
+  const draft = { id: '', name: 'Acme', platform: 'cognigy_odata', values: { base_url: 'http://127.0.0.1:9/v1.1/odata/', version: 'v1.1', token: 'secret-in-memory' } };
+  const tested = await invoke(base, s, 'test_connection', { draft });
+  if (!tested.ok || tested.ok.ok !== false || tested.ok.code !== 'unreachable') throw new Failure(`test_connection: ${JSON.stringify(tested)}`);
+  const saved = await invoke(base, s, 'save_connection', { draft });
+  if (!saved.ok?.id) throw new Failure(`save_connection: ${JSON.stringify(saved)}`);
+  if (readFileSync(join(dir, 'workspace.json'), 'utf8').includes('secret-in-memory')) throw new Failure('the secret was written to workspace.json');
+  const id = saved.ok.id;
+  const every = await invoke(base, s, 'set_sync_every', { id, minutes: 15 });
+  if (every.err) throw new Failure(`set_sync_every: ${JSON.stringify(every)}`);
+
+  // The page shows the new workspace and its connection.
+  await command(base, 'POST', `${s}/execute/sync`, { script: 'location.reload()', args: [] });
+  await command(base, 'POST', `${s}/execute/sync`, { script: "location.hash = '#/sources'", args: [] });
+  const listed = await waitFor('the Sources page to list the new connection', 30_000, async () => {
+    const text = await pageText(base, s).catch(() => '');
+    return { ok: /Acme support/.test(text) && /Acme/.test(text) && /Sync now/.test(text), text: text.slice(0, 300) };
+  });
+  log(`sources in the new workspace: ${listed.text.slice(0, 160)}…`);
+
+  const synced = await invoke(base, s, 'sync_connection', { id });
+  if (!synced.err || synced.err.code !== 'unreachable') throw new Failure(`sync_connection of an unreachable address: ${JSON.stringify(synced)}`);
+  const rejected = await invoke(base, s, 'rejected_records', { id, limit: 10 });
+  if (!Array.isArray(rejected.ok)) throw new Failure(`rejected_records: ${JSON.stringify(rejected)}`);
+  const deleted = await invoke(base, s, 'delete_connection', { id });
+  if (deleted.err) throw new Failure(`delete_connection: ${JSON.stringify(deleted)}`);
+  const status = await invoke(base, s, 'workspace_status', {});
+  if (status.ok?.connections?.length !== 0) throw new Failure(`after delete: ${JSON.stringify(status)}`);
+  log('sources: demo explained; open_workspace, test (unreachable), save, sync every, sync (unreachable), delete');
 }
 
 main().then(
   () => {
-    console.log('desktop app: demo sync, library, report chart and table, export to Excel');
+    console.log('desktop app: demo sync, library, report chart and table, export to Excel, Sources');
     console.log('1 passed, 0 failed');
     process.exit(0);
   },

@@ -1,6 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { type Backend, type SyncProgress, type TemplateSummary, type WorkspaceStatus, BackendError, needsDemoSync, toBackendError } from './backend';
-import { LIBRARY_HREF, useRoute } from './route';
+import { LIBRARY_HREF, SOURCES_HREF, useRoute } from './route';
+import { Sources } from './views/Sources';
+import { useSyncs } from './views/useSyncs';
 import { SyncPanel } from './views/SyncPanel';
 import { Library } from './views/Library';
 import { ReportView } from './views/ReportView';
@@ -19,7 +21,16 @@ export function App({ backend }: { backend: Backend }) {
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [libraryError, setLibraryError] = useState<BackendError | null>(null);
   const [attempt, setAttempt] = useState(0);
+  // Bumped when another workspace is opened: its library may hold other reports.
+  const [libraryVersion, setLibraryVersion] = useState(0);
   const started = useRef(-1);
+
+  const refreshStatus = useCallback(() => {
+    backend.workspaceStatus().then(setStatus, () => {
+      // The page keeps the status it has; the next action reports any lasting problem.
+    });
+  }, [backend]);
+  const syncs = useSyncs(backend, startup.stage === 'ready', refreshStatus);
 
   useEffect(() => {
     // One start per attempt, even if React runs the effect twice.
@@ -47,8 +58,9 @@ export function App({ backend }: { backend: Backend }) {
 
   useEffect(() => {
     if (startup.stage !== 'ready') return;
+    setLibraryError(null);
     backend.listTemplates().then(setTemplates, (reason) => setLibraryError(toBackendError(reason)));
-  }, [backend, startup.stage]);
+  }, [backend, startup.stage, libraryVersion]);
 
   let main;
   if (startup.stage === 'checking') {
@@ -65,6 +77,19 @@ export function App({ backend }: { backend: Backend }) {
           </button>
         </ErrorBox>
       </>
+    );
+  } else if (route.view === 'sources' && status) {
+    main = (
+      <Sources
+        backend={backend}
+        status={status}
+        syncs={syncs}
+        onChanged={refreshStatus}
+        onWorkspaceOpened={(opened) => {
+          setStatus(opened);
+          setLibraryVersion((n) => n + 1);
+        }}
+      />
     );
   } else if (libraryError) {
     main = <ErrorBox title="The report library could not be read" error={libraryError} />;
@@ -92,14 +117,14 @@ export function App({ backend }: { backend: Backend }) {
         <div className="brand">Switchboard</div>
         <ul className="nav-list">
           <li>
-            <a href={LIBRARY_HREF} className="nav-link active" aria-current={route.view === 'library' ? 'page' : undefined}>
+            <a href={LIBRARY_HREF} className={route.view === 'sources' ? 'nav-link' : 'nav-link active'} aria-current={route.view === 'library' ? 'page' : undefined}>
               Library
             </a>
           </li>
           <li>
-            <span className="nav-link disabled" aria-disabled="true">
-              Sources <span className="soon">coming soon</span>
-            </span>
+            <a href={SOURCES_HREF} className={route.view === 'sources' ? 'nav-link active' : 'nav-link'} aria-current={route.view === 'sources' ? 'page' : undefined}>
+              Sources
+            </a>
           </li>
           <li>
             <span className="nav-link disabled" aria-disabled="true">

@@ -2,9 +2,10 @@
 // the desktop app (which loads one fixed page) needs no router.
 import { useEffect, useState } from 'react';
 
-export type Route = { view: 'library' } | { view: 'report'; path: string };
+export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' };
 
 export function parseRoute(hash: string): Route {
+  if (hash === SOURCES_HREF) return { view: 'sources' };
   const m = /^#\/report\/(.+)$/.exec(hash);
   if (m) {
     try {
@@ -21,6 +22,7 @@ export function reportHref(path: string): string {
 }
 
 export const LIBRARY_HREF = '#/library';
+export const SOURCES_HREF = '#/sources';
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));

@@ -1,76 +1,28 @@
-// Browser tests of the UI against the in-memory backend: build `dist/`, serve it from a tiny
-// static server, drive Debian's Chromium with playwright-core, and check what a team lead
-// would see. The fake's clock is fixed (`now=`), so periods and dates are exact. The browser
-// runs in New York while reports are in Berlin: a date shifted twice would show here.
+// Browser tests of the UI against the in-memory backend (see harness.mjs): check what a team
+// lead would see. The fake's clock is fixed (`now=`), so periods and dates are exact. The
+// browser runs in New York while reports are in Berlin: a date shifted twice would show here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, normalize, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
 import { LOOK, libraryShown, reportShown } from '../../tests/app/look.mjs';
 import { installTauriMock } from './tauri-mock.mjs';
+import { openPage, results, start } from './harness.mjs';
 
-const ui = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(ui, 'dist');
-const results = join(ui, 'test-results');
-const NOW = '2026-03-16T10:00:00Z'; // a Monday
 const FIRST_RESPONSE = 'Median first response time by agent';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
 
-let server;
 let browser;
 let origin;
-
-function serve(root) {
-  return createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    const file = normalize(join(root, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)));
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
-    res.end(readFileSync(file));
-  });
-}
+let stop;
 
 before(async () => {
-  if (process.env.UI_TEST_USE_DIST !== '1' || !existsSync(join(dist, 'index.html'))) {
-    execFileSync(process.execPath, [join(ui, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ui, stdio: 'inherit' });
-  }
-  server = serve(dist);
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  mkdirSync(results, { recursive: true });
+  ({ browser, origin, stop } = await start());
 });
 
 after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
+  await stop?.();
 });
 
-async function open(query = '', hash = '') {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  await page.goto(`${origin}/?backend=fake&now=${NOW}${query}${hash}`);
-  return { page, problems, close: () => context.close() };
-}
+const open = (query = '', hash = '') => openPage(browser, origin, query, hash);
 
 async function openReport(page, name) {
   await page.getByRole('link', { name: new RegExp(name) }).click();
@@ -110,9 +62,10 @@ describe('the app with the demo workspace', () => {
       'Team reports Shared from your team folder.',
     ]);
     assert.match(await page.getByTestId('workspace-line').textContent(), /Demo contact center.*Demo.*\d[\d,]* conversations/);
-    // Sources and Builder do not exist yet: shown as such, not as links.
-    assert.equal(await page.getByRole('link', { name: /Sources|Builder/ }).count(), 0);
-    assert.equal(await page.getByText('coming soon').count(), 2);
+    // The Builder does not exist yet: shown as such, not as a link.
+    assert.equal(await page.getByRole('link', { name: /Builder/ }).count(), 0);
+    assert.equal(await page.getByText('coming soon').count(), 1);
+    await page.getByRole('link', { name: 'Sources', exact: true }).waitFor();
 
     const seen = await page.evaluate(`(() => {${LOOK}})()`);
     assert.ok(libraryShown(seen) && seen.cards.length === 3, JSON.stringify(seen));
@@ -252,9 +205,11 @@ describe('the app with the demo workspace', () => {
   test('the library and a report work from the keyboard', async () => {
     const { page, close } = await open();
     await page.getByTestId('library').waitFor();
-    // Tab past the Library link to the first report card, and open it with Enter.
+    // Tab past the Library and Sources links to the first report card, and open it with Enter.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Library');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Sources');
     await page.keyboard.press('Tab');
     assert.match(await page.evaluate(() => document.activeElement.textContent), /^Conversations per day by inbox/);
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
@@ -326,6 +281,58 @@ describe('the app inside the desktop shell', () => {
     await alert.waitFor();
     assert.match(await alert.textContent(), /could not be run.*local copy of your data/);
     assert.equal(await alert.getAttribute('data-code'), 'cache_error');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the Sources page speaks the shell’s connection commands, folder dialog and progress events', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    await context.addInitScript(installTauriMock);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${origin}/#/sources`);
+    await page.getByTestId('demo-explanation').waitFor();
+    await page.getByRole('button', { name: 'Create my workspace…' }).click();
+    await page.getByTestId('no-connections').waitFor();
+    const calls = () => page.evaluate(() => window.__calls);
+    let log = await calls();
+    const opened = log.find((c) => c.cmd === 'plugin:dialog|open');
+    assert.equal(opened.args.options.directory, true);
+    assert.deepEqual(log.find((c) => c.cmd === 'open_workspace').args, { dir: '/tmp/acme' });
+
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByRole('radio', { name: 'Cognigy Live Agent (OData analytics)' }).check();
+    await page.getByLabel('Name', { exact: true }).fill('Acme');
+    await page.getByLabel('OData address').fill('https://odata.example.com/v1.1/odata/');
+    await page.getByLabel('API key').fill('wrong');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Wrong token or key').waitFor();
+    await page.getByLabel('API key').fill('right');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('The connection works').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    const acme = page.getByRole('article', { name: 'Acme' });
+    await acme.getByRole('button', { name: 'Sync now' }).click();
+    await acme.getByText('Sync finished: 2400 records in 0.3 s').waitFor();
+    assert.equal(await acme.getByTestId('conversations').textContent(), '250');
+    await acme.getByLabel('Sync every').selectOption('30');
+    await acme.getByRole('button', { name: 'Show the 1 set-aside record' }).click();
+    await acme.getByText('CreatedAt is not a date.').waitFor();
+    await acme.getByRole('button', { name: 'Delete' }).click();
+    await acme.getByRole('button', { name: 'Delete connection' }).click();
+    await page.getByTestId('no-connections').waitFor();
+
+    log = await calls();
+    const args = (cmd) => log.filter((c) => c.cmd === cmd).map((c) => c.args);
+    const draft = { id: '', name: 'Acme', platform: 'cognigy_odata', values: { base_url: 'https://odata.example.com/v1.1/odata/', token: 'right' } };
+    assert.deepEqual(args('test_connection').at(-1), { draft });
+    assert.deepEqual(args('save_connection'), [{ draft }]);
+    assert.deepEqual(args('sync_connection'), [{ id: 'acme' }]);
+    assert.deepEqual(args('set_sync_every'), [{ id: 'acme', minutes: 30 }]);
+    assert.deepEqual(args('rejected_records'), [{ id: 'acme', limit: 200 }]);
+    assert.deepEqual(args('delete_connection'), [{ id: 'acme' }]);
+    assert.ok(args('plugin:event|listen').every((a) => a.event === 'sync-progress'));
     assert.deepEqual(problems, []);
     await context.close();
   });

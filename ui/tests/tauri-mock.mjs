@@ -9,11 +9,41 @@ export function installTauriMock() {
   let synced = false;
   const listeners = [];
   window.__calls = calls;
-  const status = () => ({
-    name: 'Demo',
-    is_demo: true,
-    connections: [{ id: 'demo', platform: 'sim', url: 'http://127.0.0.1:1', last_sync_ms: synced ? 1773655200000 : null, conversations: synced ? 1234 : 0, messages: 0, last_error: null }],
+  // After `open_workspace`, the person's own workspace with the connections saved in it.
+  let own = null;
+  const connection = (c) => ({
+    id: c.id,
+    name: c.name,
+    platform: c.platform,
+    url: c.values.base_url,
+    last_sync_ms: c.synced ? 1773655200000 : null,
+    conversations: c.synced ? 250 : 0,
+    messages: c.synced ? 2000 : 0,
+    last_error: null,
+    records: c.synced ? 2400 : 0,
+    rejected: c.synced ? 1 : 0,
+    sync_every_minutes: c.every,
+    has_secret: true,
   });
+  const status = () =>
+    own
+      ? { name: own.name, is_demo: false, connections: own.connections.map(connection) }
+      : {
+          name: 'Demo',
+          is_demo: true,
+          connections: [
+            { id: 'demo', name: 'Built-in simulator', platform: 'cognigy_odata', url: 'built-in simulator', last_sync_ms: synced ? 1773655200000 : null, conversations: synced ? 1234 : 0, messages: 0, last_error: null, records: 0, rejected: 0, has_secret: false },
+          ],
+        };
+  const form = {
+    platform: 'cognigy_odata',
+    label: 'Cognigy Live Agent (OData analytics)',
+    help: 'Reads conversations.',
+    fields: [
+      { name: 'base_url', label: 'OData address', help: 'Your host + /v1.1/odata/', kind: 'url', required: true, options: [] },
+      { name: 'token', label: 'API key', help: 'Profile Settings → Access Token', kind: 'secret', required: true, options: [] },
+    ],
+  };
   const emit = (event, payload) => {
     for (const l of listeners.filter((x) => x.event === event)) callbacks.get(l.handler)?.({ event, id: l.id, payload });
   };
@@ -74,6 +104,39 @@ export function installTauriMock() {
             chart_svg:
               '<svg width="960" height="480" xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="960" height="480" fill="#FFFFFF"/><rect x="10" y="100" width="40" height="300" fill="#1f77b4" onclick="alert(1)"/><script>window.__svgScriptRan = true</script><polyline fill="none" points="1,1 2,2 3,3 4,4 5,5" stroke="#000"/></svg>',
           };
+        case 'platform_forms':
+          return [form];
+        case 'plugin:dialog|open':
+          return '/tmp/acme';
+        case 'open_workspace':
+          own = { name: args.dir.split('/').pop(), connections: [] };
+          return status();
+        case 'test_connection':
+          return args.draft.values.token === 'wrong'
+            ? { ok: false, code: 'auth_failed', message: 'The server refused the API key.' }
+            : { ok: true, message: 'Connected: the OData feed answered with conversations.', code: null };
+        case 'save_connection': {
+          const c = { id: 'acme', name: args.draft.name, platform: args.draft.platform, values: args.draft.values, synced: false, every: null };
+          own.connections = [c];
+          return connection(c);
+        }
+        case 'sync_connection':
+          for (let i = 1; i <= 3; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            emit('sync-progress', { connection: args.id, collection: 'Message', collections_done: i, collections_total: 3, records: i * 800, pages: i, records_expected: 2400, elapsed_ms: i * 100, finished: i === 3, error: null });
+          }
+          own.connections[0].synced = true;
+          return '2400 records in 0.3 s (250 Conversation, 2000 Message)';
+        case 'set_sync_every':
+          own.connections[0].every = args.minutes;
+          return null;
+        case 'rejected_records':
+          return [{ collection: 'Message', reason: 'CreatedAt is not a date.', excerpt: '{"Id":7,"CreatedAt":"soon"}' }];
+        case 'connection_draft':
+          return { id: 'acme', name: own.connections[0].name, platform: 'cognigy_odata', values: { base_url: own.connections[0].values.base_url } };
+        case 'delete_connection':
+          own.connections = [];
+          return null;
         case 'plugin:dialog|save':
           return '/tmp/exports/chosen'; // the person typed a name without the extension
         case 'export_report':

@@ -1,10 +1,24 @@
 // An in-memory backend for the browser: a small generated contact center (seeded, so every
 // load shows the same numbers), three report templates computed from it, a demo sync that
-// reports progress over about a second, and switchable failures so tests can see how the UI
-// shows errors. It follows the real backend's conventions: dates are wall-clock milliseconds
+// reports progress over about a second, connections that test, sync and cancel like real
+// ones (see fakeSources.ts), workspaces in folders, and switchable failures so tests can see
+// how the UI shows errors. It follows the real backend's conventions: dates are wall-clock milliseconds
 // in the report's timezone, durations are seconds, percents are fractions.
 import type { Backend } from './index';
-import type { AppError, ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import type {
+  AppError,
+  ConnectionDraft,
+  ConnectionStatus,
+  ConnectionTest,
+  ExportFormat,
+  PlatformForm,
+  ReportResult,
+  SyncProgress,
+  TemplateSummary,
+  WorkspaceStatus,
+} from './types';
+import type { RejectedRecord } from './rejected';
+import { FAKE_FORMS, FakeConnections } from './fakeSources';
 import { BackendError } from './errors';
 import { suggestedFileName } from './files';
 import { barChart, lineChart } from './fakeChart';
@@ -20,8 +34,10 @@ export interface FakeOptions {
   cancelExport?: boolean;
   /** The moment the fake takes as now (default: the real clock). */
   now?: number;
-  /** Milliseconds the demo sync takes. */
+  /** Milliseconds the demo sync (and each connection's sync) takes. */
   syncMs?: number;
+  /** Start in the person's own workspace in this folder, as the app does with the last one opened. */
+  workspace?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -143,6 +159,10 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+function folderName(dir: string): string {
+  return dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+}
+
 function fail(code: AppError['code'], message: string): BackendError {
   return new BackendError(code, message);
 }
@@ -201,10 +221,31 @@ export class FakeBackend implements Backend {
   private readonly now: number;
   private conversations: Conversation[] | undefined;
   private lastSyncMs: number | undefined;
+  /** The open workspace's folder; null for the demo. */
+  private folder: string | null;
+  /** Each workspace folder opened so far, with its connections, as the files on disk would keep them. */
+  private readonly folders = new Map<string, FakeConnections>();
 
   constructor(options: FakeOptions = {}) {
     this.options = options;
     this.now = options.now ?? Date.now();
+    this.folder = options.workspace ?? null;
+  }
+
+  /** The open workspace's connections; the demo has none of its own. */
+  private sources(): FakeConnections {
+    if (this.folder === null) {
+      throw fail(
+        'invalid_setting',
+        'The demo workspace shows simulated data only and takes no connections. Create your own workspace (Sources → Create my workspace…) and connect there.',
+      );
+    }
+    let c = this.folders.get(this.folder);
+    if (!c) {
+      c = new FakeConnections(() => this.now, this.options.syncMs ?? 1000, () => this.data().length);
+      this.folders.set(this.folder, c);
+    }
+    return c;
   }
 
   private data(): Conversation[] {
@@ -213,6 +254,10 @@ export class FakeBackend implements Backend {
   }
 
   async workspaceStatus(): Promise<WorkspaceStatus> {
+    if (this.folder !== null) {
+      const sources = this.sources();
+      return { name: folderName(this.folder), is_demo: false, connections: sources.list.map((c) => sources.status(c)) };
+    }
     const synced = this.lastSyncMs !== undefined;
     const conversations = synced ? this.data().length : 0;
     return {
@@ -221,11 +266,16 @@ export class FakeBackend implements Backend {
       connections: [
         {
           id: 'demo',
-          platform: 'Demo (built-in simulator)',
-          url: 'http://127.0.0.1/demo',
+          // As the app names it: the simulator serves the demo through the OData connector.
+          name: 'Built-in simulator',
+          platform: 'cognigy_odata',
+          url: 'built-in simulator',
           last_sync_ms: this.lastSyncMs,
           conversations,
           messages: conversations * 9,
+          records: synced ? conversations * 13 + INBOXES.length + AGENTS.length : 0,
+          rejected: 0,
+          has_secret: false,
         },
       ],
     };
@@ -244,7 +294,9 @@ export class FakeBackend implements Backend {
     const stepMs = (this.options.syncMs ?? 1000) / (collections.length * stepsPerCollection);
     let records = 0;
     let pages = 0;
+    const started = performance.now();
     const base = { connection: 'demo', collections_total: collections.length };
+    const elapsed_ms = () => Math.round(performance.now() - started);
     for (let c = 0; c < collections.length; c++) {
       const [collection, size] = collections[c];
       for (let s = 1; s <= stepsPerCollection; s++) {
@@ -254,17 +306,17 @@ export class FakeBackend implements Backend {
             code: 'unreachable',
             message: 'Switchboard lost the connection to the demo data source while reading messages. Nothing already stored was lost; try again.',
           };
-          onProgress({ ...base, collection, collections_done: c, records, pages, finished: true, error });
+          onProgress({ ...base, collection, collections_done: c, records, pages, elapsed_ms: elapsed_ms(), finished: true, error });
           throw new BackendError(error.code, error.message);
         }
         const before = Math.floor((size * (s - 1)) / stepsPerCollection);
         records += Math.floor((size * s) / stepsPerCollection) - before;
         pages += 1;
-        onProgress({ ...base, collection, collections_done: s === stepsPerCollection ? c + 1 : c, records, pages, finished: false });
+        onProgress({ ...base, collection, collections_done: s === stepsPerCollection ? c + 1 : c, records, pages, elapsed_ms: elapsed_ms(), finished: false });
       }
     }
     this.lastSyncMs = this.now;
-    onProgress({ ...base, collection: '', collections_done: collections.length, records, pages, finished: true });
+    onProgress({ ...base, collection: '', collections_done: collections.length, records, pages, elapsed_ms: elapsed_ms(), finished: true });
   }
 
   async listTemplates(): Promise<TemplateSummary[]> {
@@ -288,6 +340,86 @@ export class FakeBackend implements Backend {
       throw fail('invalid_report', 'This report has no chart to save. Export it to Excel or CSV instead.');
     }
     return file;
+  }
+
+  async platformForms(): Promise<PlatformForm[]> {
+    return FAKE_FORMS;
+  }
+
+  async connectionDraft(id: string): Promise<ConnectionDraft> {
+    return this.sources().draft(id);
+  }
+
+  async testConnection(draft: ConnectionDraft): Promise<ConnectionTest> {
+    // Like the app, a test in the demo is allowed (nothing is saved), so the forms can be tried.
+    if (this.folder === null) return new FakeConnections(() => this.now, 0, () => this.data().length).test(draft);
+    return this.sources().test(draft);
+  }
+
+  async saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus> {
+    await wait(80);
+    return this.sources().save(draft);
+  }
+
+  syncConnection(id: string, onProgress: (p: SyncProgress) => void): Promise<string> {
+    try {
+      return this.sources().sync(id, onProgress);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async cancelSync(id: string): Promise<void> {
+    this.sources().cancel(id);
+  }
+
+  async deleteConnection(id: string): Promise<void> {
+    await wait(80);
+    this.sources().delete(id);
+  }
+
+  async setSyncEvery(id: string, minutes: number | null): Promise<void> {
+    this.sources().setSyncEvery(id, minutes);
+  }
+
+  async rejectedRecords(id: string): Promise<RejectedRecord[]> {
+    await wait(60);
+    return this.sources().rejected(id);
+  }
+
+  onSyncProgress(listener: (p: SyncProgress) => void): () => void {
+    // Connections live per workspace folder; listen to whichever is open when a sync starts.
+    const unsubscribes = new Map<FakeConnections, () => void>();
+    const attach = () => {
+      if (this.folder === null) return;
+      const s = this.sources();
+      if (!unsubscribes.has(s)) unsubscribes.set(s, s.subscribe(listener));
+    };
+    attach();
+    this.onSwitch.add(attach);
+    return () => {
+      this.onSwitch.delete(attach);
+      for (const u of unsubscribes.values()) u();
+    };
+  }
+
+  private readonly onSwitch = new Set<() => void>();
+
+  async choosePath(kind: 'folder' | 'file', title: string): Promise<string | null> {
+    // The browser has no folder picker that gives a path; a prompt stands in for the dialog.
+    const suggestion = kind === 'folder' ? '/home/demo/Switchboard/My contact center' : '/home/demo/Documents/export.csv';
+    const answer = window.prompt(title, suggestion);
+    return answer === null || answer.trim() === '' ? null : answer.trim();
+  }
+
+  async openWorkspace(dir: string): Promise<WorkspaceStatus> {
+    await wait(100);
+    if (!dir.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(dir)) {
+      throw fail('file_error', `"${dir}" is not a full folder path. Pick the folder with the folder picker.`);
+    }
+    this.folder = dir.replace(/[\\/]+$/, '') || dir;
+    for (const attach of this.onSwitch) attach();
+    return this.workspaceStatus();
   }
 
   private compute(path: string, params: [string, string][]): ReportResult {

@@ -2,18 +2,24 @@
 // browser (UI tests, `npm run dev`) an in-memory fake answers instead, so every screen can be
 // exercised without building the Rust app.
 import type {
+  ConnectionDraft,
+  ConnectionStatus,
+  ConnectionTest,
   ExportFormat,
+  PlatformForm,
   ReportResult,
   SyncProgress,
   TemplateSummary,
   WorkspaceStatus,
 } from './types';
+import type { RejectedRecord } from './rejected';
 import { FakeBackend, type FakeOptions } from './fake';
 import { TauriBackend } from './tauri';
 
 export { BackendError, toBackendError } from './errors';
 export { needsDemoSync } from './workspace';
 export type * from './types';
+export type { RejectedRecord } from './rejected';
 
 export interface Backend {
   workspaceStatus(): Promise<WorkspaceStatus>;
@@ -23,6 +29,34 @@ export interface Backend {
   runReport(path: string, params: [string, string][]): Promise<ReportResult>;
   /** Asks where to save; returns the saved path, or null if the person cancelled. */
   exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null>;
+
+  // The Sources page.
+  /** The kinds of connection, each with the form that sets one up. */
+  platformForms(): Promise<PlatformForm[]>;
+  /** A saved connection as its form's values, secrets left empty. */
+  connectionDraft(id: string): Promise<ConnectionDraft>;
+  /** Tries the settings without saving them; the verdict, never a rejection, for a bad setting. */
+  testConnection(draft: ConnectionDraft): Promise<ConnectionTest>;
+  /** Saves settings to the workspace and secrets to the keychain; an empty secret keeps the stored one. */
+  saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus>;
+  /**
+   * Syncs one connection; resolves with a one-line summary when done, rejects with the error
+   * (code `cancelled` after `cancelSync`). Records stored before a failure or cancel are kept.
+   */
+  syncConnection(id: string, onProgress: (p: SyncProgress) => void): Promise<string>;
+  cancelSync(id: string): Promise<void>;
+  /** Removes the connection, its cached records and its keychain entry. */
+  deleteConnection(id: string): Promise<void>;
+  /** Minutes between automatic syncs while the app is open, or null for "Sync now" only. */
+  setSyncEvery(id: string, minutes: number | null): Promise<void>;
+  /** Records set aside because they could not be read, with the reason. */
+  rejectedRecords(id: string): Promise<RejectedRecord[]>;
+  /** Progress of every sync, including the automatic ones; returns the unsubscribe function. */
+  onSyncProgress(listener: (p: SyncProgress) => void): () => void;
+  /** Asks for a folder (or a file); null when the person cancelled. */
+  choosePath(kind: 'folder' | 'file', title: string): Promise<string | null>;
+  /** Opens (creating if needed) the workspace in `dir`, switches the app to it, and remembers it. */
+  openWorkspace(dir: string): Promise<WorkspaceStatus>;
 }
 
 declare global {
@@ -44,6 +78,7 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
     // A fixed clock makes the fake's periods, and so its numbers, the same on every run.
     now: query.has('now') && !Number.isNaN(Date.parse(query.get('now')!)) ? Date.parse(query.get('now')!) : undefined,
     syncMs: query.has('syncMs') ? Number(query.get('syncMs')) : undefined,
+    workspace: query.get('workspace') ?? undefined,
   };
 }
 

@@ -2,13 +2,29 @@
 // camelCase forms Tauri expects for the Rust commands' snake_case parameters.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { save } from '@tauri-apps/plugin-dialog';
+import { open, save } from '@tauri-apps/plugin-dialog';
 import type { Backend } from './index';
 import { needsDemoSync } from './workspace';
 import { folderOf, joinPath, suggestedFileName, withExtension } from './files';
 import { toBackendError } from './errors';
-import type { ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import type {
+  ConnectionDraft,
+  ConnectionStatus,
+  ConnectionTest,
+  ExportFormat,
+  PlatformForm,
+  ReportResult,
+  SyncProgress,
+  TemplateSummary,
+  WorkspaceStatus,
+} from './types';
+import type { RejectedRecord } from './rejected';
 
+/** Set-aside records shown at most; the cache keeps them all. */
+const REJECTED_SHOWN = 200;
+
+/** The demo's connection id (`switchboard_workspace::DEMO_CONNECTION`). */
+const DEMO_CONNECTION = 'demo';
 const LAST_FOLDER_KEY = 'switchboard.lastExportFolder';
 
 const FORMAT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
@@ -45,6 +61,8 @@ export class TauriBackend implements Backend {
     done.catch(() => {});
     // Listen before starting so the first events are not lost.
     const unlisten = await listen<SyncProgress>('sync-progress', (event) => {
+      // Other connections' syncs share the event; only the demo's end this wait.
+      if (event.payload.connection !== DEMO_CONNECTION) return;
       onProgress(event.payload);
       if (event.payload.error) failed(toBackendError(event.payload.error));
       else if (event.payload.finished) finished();
@@ -92,6 +110,76 @@ export class TauriBackend implements Backend {
     const folder = folderOf(where);
     if (folder) writeLastFolder(folder);
     return where;
+  }
+
+  platformForms(): Promise<PlatformForm[]> {
+    return call<PlatformForm[]>('platform_forms');
+  }
+
+  connectionDraft(id: string): Promise<ConnectionDraft> {
+    return call<ConnectionDraft>('connection_draft', { id });
+  }
+
+  testConnection(draft: ConnectionDraft): Promise<ConnectionTest> {
+    return call<ConnectionTest>('test_connection', { draft });
+  }
+
+  saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus> {
+    return call<ConnectionStatus>('save_connection', { draft });
+  }
+
+  async syncConnection(id: string, onProgress: (p: SyncProgress) => void): Promise<string> {
+    // Listen before starting so the first events are not lost; the command returns at the end.
+    const unlisten = await listen<SyncProgress>('sync-progress', (event) => {
+      if (event.payload.connection === id) onProgress(event.payload);
+    });
+    try {
+      return await call<string>('sync_connection', { id });
+    } finally {
+      unlisten();
+    }
+  }
+
+  cancelSync(id: string): Promise<void> {
+    return call<void>('cancel_sync', { id });
+  }
+
+  deleteConnection(id: string): Promise<void> {
+    return call<void>('delete_connection', { id });
+  }
+
+  setSyncEvery(id: string, minutes: number | null): Promise<void> {
+    return call<void>('set_sync_every', { id, minutes });
+  }
+
+  rejectedRecords(id: string): Promise<RejectedRecord[]> {
+    return call<RejectedRecord[]>('rejected_records', { id, limit: REJECTED_SHOWN });
+  }
+
+  onSyncProgress(listener: (p: SyncProgress) => void): () => void {
+    let stopped = false;
+    let unlisten: (() => void) | null = null;
+    listen<SyncProgress>('sync-progress', (event) => listener(event.payload)).then(
+      (u) => (stopped ? u() : (unlisten = u)),
+      () => {},
+    );
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
+  }
+
+  async choosePath(kind: 'folder' | 'file', title: string): Promise<string | null> {
+    try {
+      const chosen = await open({ title, directory: kind === 'folder', multiple: false });
+      return typeof chosen === 'string' ? chosen : null;
+    } catch (reason) {
+      throw toBackendError(reason);
+    }
+  }
+
+  openWorkspace(dir: string): Promise<WorkspaceStatus> {
+    return call<WorkspaceStatus>('open_workspace', { dir });
   }
 }
 
