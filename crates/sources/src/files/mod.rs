@@ -741,15 +741,9 @@ fn write_tables(s: &mut SyncSession<'_>, loaded: &Loaded, mut state: FileState, 
 // Test and preview
 
 fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits = n.to_string().into_bytes();
+    let groups: Vec<&str> = digits.rchunks(3).rev().map(|g| std::str::from_utf8(g).unwrap_or_default()).collect();
+    groups.join(",")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -39,3 +39,11 @@ fn the_form_matches_the_settings() {
         assert!(v.get(&field.name).is_some(), "{} is not a setting", field.name);
     }
 }
+
+#[test]
+fn counts_have_thousands_separators() {
+    assert_eq!(thousands(0), "0");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(1_204), "1,204");
+    assert_eq!(thousands(12_345_678), "12,345,678");
+}
