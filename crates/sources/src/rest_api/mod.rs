@@ -562,4 +562,29 @@ mod tests {
         assert!(pointer("data", "f").is_err());
         assert_eq!(with_params("http://h/a?x=1", &[("updated since", "2026-01-01T00:00:00Z".into())]), "http://h/a?x=1&updated%20since=2026-01-01T00:00:00Z");
     }
+
+    #[test]
+    fn the_forms_read_into_the_settings() {
+        use crate::ConnectorConfig;
+        let values: std::collections::BTreeMap<String, String> = [
+            ("base_url", "https://api.example.com/v2"), ("resources", "tickets, users"), ("paging", "page"),
+            ("page_start", "0"), ("page_size", "50"), ("token", "t0k"), ("auth", ""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (cfg, secrets) = ConnectorConfig::from_values(PLATFORM, &values).unwrap();
+        let ConnectorConfig::RestApi(c) = &cfg else { panic!("{cfg:?}") };
+        assert_eq!((c.page_start, c.page_size, c.resources().unwrap().len()), (Some(0), Some(50), 2));
+        assert_eq!(secrets.get("token"), Some("t0k"));
+        assert!(!serde_json::to_string(&cfg).unwrap().contains("t0k"));
+        let values: std::collections::BTreeMap<String, String> =
+            [("base_url", "https://h/odata/"), ("auth", "query"), ("auth_param", "key"), ("token", "t0k"), ("incremental", "Orders:ModifiedAt")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let (cfg, _) = ConnectorConfig::from_values(crate::odata_feed::PLATFORM, &values).unwrap();
+        assert_eq!(cfg.platform(), "odata_feed");
+        assert_eq!(cfg.address(), "https://h/odata/");
+    }
 }
