@@ -197,7 +197,7 @@ async fn a_complete_sync_equals_the_world_field_by_field() {
     }
     // bot_handled is inferred (queue entry after creation, or no queue): exact up to handoffs
     // within the creation second.
-    assert!(bot_handled_wrong * 50 <= world.conversations.len(), "{bot_handled_wrong} bot_handled differ");
+    assert_eq!(bot_handled_wrong, 0, "bot_handled differs on {bot_handled_wrong} of {}", world.conversations.len());
 
     // Agents: every agent with a conversation, with the team agent performance names.
     let agents: BTreeMap<String, Vec<SqlValue>> =
@@ -328,7 +328,7 @@ async fn a_second_sync_reads_only_the_recent_days_and_keeps_everything_once() {
     assert_eq!(cp.cursor.as_deref(), Some("2026-01-10"), "today is the first day not complete");
     let second = sync(&client, &cache, &cfg(&sim), &secrets()).await.expect("second sync");
     let second_requests = sim.request_count() - first_requests;
-    assert!(second_requests * 2 < first_requests, "{second_requests} requests after {first_requests}");
+    assert!(second_requests * 5 < first_requests, "{second_requests} requests after {first_requests}");
     assert!(second.records < first.records, "{} records after {}", second.records, first.records);
     assert_eq!(second.collection("messages").map(|c| c.records).unwrap_or(0), 0, "no conversation changed");
     assert_complete(&cache, &world);

@@ -280,7 +280,7 @@ pub async fn sync(
         Ok(r) => r,
         Err(e) => {
             session.begin(Kind::List.name());
-            return session.finish(Err(e), |c, s| derive_source(c, s), &secret_values);
+            return session.finish(Err(e), derive_source, &secret_values);
         }
     };
     let today = ep.zone.date_of(session.now_ms());
@@ -291,7 +291,7 @@ pub async fn sync(
     let mut scrub: Vec<String> = run.api.secrets();
     scrub.extend(secret_values.iter().map(|s| s.to_string()));
     let scrub: Vec<&str> = scrub.iter().map(String::as_str).collect();
-    run.s.finish(outcome, |c, s| derive_source(c, s), &scrub)
+    run.s.finish(outcome, derive_source, &scrub)
 }
 
 impl Run<'_> {
@@ -535,7 +535,10 @@ impl Run<'_> {
 
 /// The CSV export as raw records: headers as snake_case columns, numbers as numbers, the
 /// first column (the conversation id) as `id`.
-fn read_csv(body: &[u8]) -> Result<(Vec<Map<String, Value>>, Vec<Rejected>), String> {
+/// Records and set-aside records of one CSV.
+type CsvRows = (Vec<Map<String, Value>>, Vec<Rejected>);
+
+fn read_csv(body: &[u8]) -> Result<CsvRows, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let headers: Vec<String> = reader.headers().map_err(|e| format!("the CSV header is unreadable: {e}"))?.iter().map(snake_case).collect();
     if headers.is_empty() {
@@ -596,10 +599,13 @@ fn v_text(v: &SqlValue) -> Option<String> {
     }
 }
 
+/// An agent's name, email and team ids as the raw tables tell them.
+type AgentFacts = (Option<String>, Option<String>, BTreeSet<String>);
+
 /// Rebuilds `agents` and `inboxes` of the source from its raw tables (see the module doc).
 pub fn derive_source(cache: &Cache, source: &str) -> Result<(), CacheError> {
     // id → (name, email, team ids)
-    let mut agents: BTreeMap<String, (Option<String>, Option<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut agents: BTreeMap<String, AgentFacts> = BTreeMap::new();
     for r in cache.read_raw("raw_agentbot_agent_performance", source, &["agent", "group", "day"])? {
         let agent: Option<Value> = v_text(&r[0]).and_then(|t| serde_json::from_str(&t).ok());
         let Some(agent) = agent else { continue };

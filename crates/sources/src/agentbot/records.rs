@@ -223,7 +223,7 @@ pub fn message(conversation_id: &str, m: &Value, zone: Zone) -> Result<(Map<Stri
     };
     let text = o.get("text").and_then(Value::as_str).map(String::from);
     let mut raw = o.clone();
-    raw.insert("conversation_id".into(), Value::from(conversation_id.parse::<i64>().map(Value::from).unwrap_or(Value::from(conversation_id))));
+    raw.insert("conversation_id".into(), conversation_id.parse::<i64>().map(Value::from).unwrap_or(Value::from(conversation_id)));
     raw.insert("id".into(), id.parse::<i64>().map(Value::from).unwrap_or(Value::from(id.clone())));
     let row = vec![
         SqlValue::Text(id),
