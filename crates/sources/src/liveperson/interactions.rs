@@ -20,7 +20,10 @@
 //!   returning consumer starts a new conversation), so `reopen_count` is 0;
 //! - `abandoned` by the canonical definition (queued, closed, no human reply), not by
 //!   `closeReason`, so it means the same on every platform; `bot_resolved`: a bot took part,
-//!   never handed over, and the conversation closed;
+//!   never handed over, and the conversation closed without the consumer leaving it. A
+//!   record does not tell a bot's own close from an inactivity auto-close of a conversation
+//!   only the bot was in (both can be `SYSTEM`/`AUTO_CLOSE`), so both count as contained —
+//!   LivePerson's own sense of containment: no human was needed;
 //! - `transfers`: transfers other than `back2Q` (the bot's hand-over is not a transfer);
 //! - `team_id` = `latestSkillId` (-1 = none), `agent_id` = `latestAgentId`, `inbox_id` =
 //!   `campaign.campaignId`, `contact_id` = the consumer participant, `channel` from
@@ -201,7 +204,7 @@ pub struct Normalized {
     pub start_ms: i64,
 }
 
-fn section<'a>(record: &'a Map<String, Value>, s: Section) -> Vec<&'a Map<String, Value>> {
+fn section(record: &Map<String, Value>, s: Section) -> Vec<&Map<String, Value>> {
     s.keys()
         .iter()
         .find_map(|k| record.get(*k).and_then(Value::as_array))
@@ -314,7 +317,7 @@ pub fn normalize(raw: &Value) -> Result<Normalized, String> {
         newest = newest.max(e);
     }
     let abandoned = closed && queued_at.is_some() && first_response_at.is_none();
-    let bot_resolved = bot_handled && closed && handoff.is_none() && assigned_at.is_none();
+    let bot_resolved = bot_handled && closed && handoff.is_none() && assigned_at.is_none() && first_response_at.is_none();
     let transfer_count = transfers.iter().filter(|t| !is_handoff(t)).count() as i64;
     let csat = float(info.get("csat")).or_else(|| float(info.get("csatRate"))).filter(|s| (1.0..=5.0).contains(s));
     let status = if !closed {

@@ -194,7 +194,7 @@ impl<'a> Conn<'a> {
         let form = [("client_id", client_id.as_str()), ("client_secret", client_secret.as_str())];
         let what = "the OAuth 2.0 token (client credentials)";
         let body = self.client.send_json(&|| RequestSpec::post_form(&url, &form), what, self.cancel).await?;
-        self.creds.remember_bearer(&body, now).map(Some).map_err(|detail| SourceError::BadResponse { what: what.into(), detail: detail.into() })
+        self.creds.remember_bearer(&body, now).map(Some).map_err(|detail| SourceError::BadResponse { what: what.into(), detail })
     }
 
     /// Sends a request to `service` (`path` starts with `/`), signed or with the token, and
@@ -204,24 +204,29 @@ impl<'a> Conn<'a> {
         let (mut rediscovered, mut renewed) = (false, false);
         loop {
             let base = self.domains().await?.base(service)?.to_string();
-            let bearer = self.bearer().await?;
-            let url = format!("{base}{path}");
-            let method = if body.is_some() { "POST" } else { "GET" };
-            let creds = &self.creds;
-            let build = || {
-                let spec = match body {
-                    Some(b) => RequestSpec::post_json(&url, b),
-                    None => RequestSpec::get(&url),
+            let answer = async {
+                let bearer = self.bearer().await?;
+                let url = format!("{base}{path}");
+                let method = if body.is_some() { "POST" } else { "GET" };
+                let creds = &self.creds;
+                let build = || {
+                    let spec = match body {
+                        Some(b) => RequestSpec::post_json(&url, b),
+                        None => RequestSpec::get(&url),
+                    };
+                    spec.header("Authorization", &creds.authorization(method, &url, bearer.as_deref()))
                 };
-                spec.header("Authorization", &creds.authorization(method, &url, bearer.as_deref()))
-            };
-            match self.client.send_json(&build, what, self.cancel).await {
+                self.client.send_json(&build, what, self.cancel).await
+            }
+            .await;
+            match answer {
                 Ok(v) => return Ok(v),
                 Err(SourceError::Unreachable { url, detail }) if !rediscovered => {
                     rediscovered = true;
                     domains::forget(&self.csds, &self.account);
                     self.domains = None;
-                    if self.domains().await?.base(service)? == base {
+                    // The token host may be the one that moved; the data host is compared.
+                    if self.domains().await?.base(service)? == base && !url.contains("/sentinel/") {
                         return Err(SourceError::Unreachable { url, detail });
                     }
                 }

@@ -12,7 +12,8 @@
 //!   without overlap and can be summed. More than 24 hours between syncs leaves a gap these
 //!   APIs cannot fill (the Messaging Interactions conversations still cover it).
 //!
-//! Scopes: `account` (the totals), `skill` (`skillIds=all`), `agent` (`agentIds=all`). A
+//! Scopes: `account` (the totals), `skill` (`skillIds=all`), `agent` (`agentIds=all`; the
+//! totals of that request leave out conversations without an agent, so they are not kept). A
 //! skill's or agent's bucket with nothing in it is not stored (absent means zero); the
 //! account's buckets are all stored, zeros included, so a report can tell "nothing happened"
 //! from "not synced". Metric names are LivePerson's (`totalResolvedConversations`,
@@ -180,8 +181,11 @@ pub fn read(req: &OpsRequest, body: &Value, account: &str, window: (i64, i64)) -
     }
     let mut raw = Vec::new();
     let mut rows = Vec::new();
+    // With `agentIds=all` the totals count only conversations that have an agent: the
+    // account's and skills' totals come from the request without it.
+    let agents_only = req.scope_query.starts_with("agentIds");
     let mut put = |start: i64, secs: i64, scope: &str, id: &str, m: &Map<String, Value>| {
-        if scope != "account" && all_zero(m) {
+        if (agents_only && scope != "agent") || (scope != "account" && all_zero(m)) {
             return;
         }
         let mut r = raw_row(start, secs, scope, id, "");
