@@ -393,6 +393,8 @@ fn server_message(body: &[u8]) -> String {
             .pointer("/error/message")
             .or_else(|| v.get("error").filter(|e| e.is_string()))
             .or_else(|| v.pointer("/errors/0"))
+            // LivePerson: `{"error": 401, "message": "…"}` — the sentence is in `message`.
+            .or_else(|| v.get("message").filter(|m| m.is_string()))
             .and_then(Value::as_str);
         if let Some(m) = found {
             return m.to_string();
