@@ -7,85 +7,10 @@
 
 mod common;
 
-use common::{ok, switchboard, Sim};
+use common::{ok, run, switchboard, PrivateKeyring, Sim};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// A D-Bus session bus with an unlocked GNOME Keyring on it; stopped on drop.
-struct PrivateKeyring {
-    bus: Child,
-    address: String,
-    home: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl PrivateKeyring {
-    fn start() -> PrivateKeyring {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().to_path_buf();
-        // The keyring daemon needs these to exist, or every call answers NoReply.
-        std::fs::create_dir_all(home.join(".cache")).unwrap();
-        std::fs::create_dir_all(home.join(".local/share/keyrings")).unwrap();
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .env("HOME", &home)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dbus-daemon is installed (scripts/install --test)");
-        let mut address = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(bus.stdout.take().unwrap()), &mut address).unwrap();
-        let address = address.trim().to_string();
-        assert!(address.starts_with("unix:"), "no bus address: {address:?}");
-        let mut daemon = Command::new("gnome-keyring-daemon")
-            .args(["--unlock", "--components=secrets", "--daemonize"])
-            .env("HOME", &home)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_RUNTIME_DIR", &home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("gnome-keyring-daemon is installed (scripts/install --test)");
-        daemon.stdin.take().unwrap().write_all(b"test-keyring-password\n").unwrap();
-        assert!(daemon.wait().unwrap().success());
-        PrivateKeyring { bus, address, home, _dir: dir }
-    }
-
-    fn envs(&self) -> Vec<(&str, String)> {
-        vec![
-            ("DBUS_SESSION_BUS_ADDRESS", self.address.clone()),
-            ("HOME", self.home.to_string_lossy().into_owned()),
-            ("XDG_DATA_HOME", self.home.join(".local/share").to_string_lossy().into_owned()),
-        ]
-    }
-
-    /// What `secret-tool` finds for an attribute pair in this keyring.
-    fn lookup_all(&self, service: &str) -> String {
-        let out = Command::new("secret-tool")
-            .args(["search", "--all", "service", service])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env("HOME", &self.home)
-            .output()
-            .expect("secret-tool is installed (scripts/install --test)");
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    }
-}
-
-impl Drop for PrivateKeyring {
-    fn drop(&mut self) {
-        let _ = Command::new("pkill").args(["-f", &format!("gnome-keyring-daemon.*{}", "--components=secrets")]).env("HOME", &self.home).status();
-        let _ = self.bus.kill();
-        let _ = self.bus.wait();
-    }
-}
-
-fn run(home: &Path, keyring: &PrivateKeyring, args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
-    let envs = keyring.envs();
-    let mut all: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    all.extend_from_slice(extra);
-    switchboard(home, args, &all)
-}
+use std::process::{Command, Stdio};
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -15,8 +15,9 @@
 //!   simulator at 31 days, i.e. 31 × 24 h — 30 local days fit it even across a
 //!   daylight-saving change). Interactions become canonical `conversations` (and `surveys`
 //!   where there is a CSAT score), messages canonical `messages`. One raw record per
-//!   interaction, per message, per redacted message, and per window for the plot (its
-//!   `extractedMessages` kept as JSON next to `status` and `htmlView`).
+//!   interaction, per message, per redacted message, and per message the plot route
+//!   extracted (keyed by message id, so overlapping windows store each once; the plot's
+//!   `htmlView` is a drawing of the window asked for, not a record, and is not kept).
 //! - **Series, by window** (`{providerId}/ConversationStats`, `BotAccessStats`, and
 //!   `Analytics/{analysisType}/{providerId}` for all eight analysis types, read with POST —
 //!   the GET form takes the same filter as a `data` string and answers the same), with
@@ -601,14 +602,13 @@ impl Run<'_> {
                         (records, rejected, false)
                     }
                     _ => {
-                        let mut r = scalars(body, "", "extractedMessages");
-                        let extracted = body.get("extractedMessages").cloned().unwrap_or(Value::Null);
-                        r.insert("extracted_count".into(), Value::from(extracted.as_array().map(Vec::len).unwrap_or(0)));
-                        r.insert("extractedMessages".into(), Value::String(extracted.to_string()));
-                        r.insert("window_start".into(), Value::from(start));
-                        r.insert("window_end".into(), Value::from(end));
-                        r.insert("id".into(), Value::from(format!("{start}-{end}")));
-                        (vec![r], Vec::new(), false)
+                        // One row per extracted message, keyed by its id: answers for windows
+                        // that overlap (a resumed or incremental sync re-asks a day) then store
+                        // each message once. The answer's `htmlView` is a drawing of the window
+                        // asked for, not a record, so it is not kept.
+                        let values = list(body, "extractedMessages", &what)?;
+                        let (records, rejected) = items(values, &Map::new(), |i| raw_id(i.get("messageId")), "messageId");
+                        (records, rejected, false)
                     }
                 };
                 let values_len = records.len() + rejected.len();
