@@ -1,13 +1,23 @@
-//! Platform connectors: they fetch a platform's records over HTTP, store them raw in the
-//! cache and map them into the canonical contact-center model.
+//! Platform connectors: they fetch a platform's records over HTTP (or read a file), store them
+//! raw in the cache and map them into the canonical contact-center model.
 //!
 //! Shape: one shared HTTP layer ([`http`]: timeouts, bounded retries with backoff and jitter,
-//! `Retry-After`, a per-connection concurrency limit, error classification, URL redaction)
-//! and one module per platform. Connectors own paging and platform limits so the person never
+//! `Retry-After`, a per-connection concurrency limit, error classification, URL redaction; a
+//! request is built anew for every try so signatures and renewed tokens stay fresh), one sync
+//! envelope ([`session`]: progress, cancel, the page write that carries its checkpoint, the
+//! derive-and-record step however a sync ends), one module per kind of connection, and
+//! [`connector`], which puts them behind one settings type, one form description per platform
+//! and one test/sync entry point. Connectors own paging and platform limits so the person never
 //! has to; they talk to the cache only through page writes that carry their checkpoint, which
-//! is what makes every sync resumable (see [`cognigy_odata`] for the checkpoint design and
-//! [`cognigy_odata::derive`] for the derivation strategy; [`cognigy_rest`] for an API with no
-//! updated-since filter).
+//! is what makes every sync resumable after a crash or a `kill -9`.
+//!
+//! Connectors: [`cognigy_odata`] (keyset paging, the checkpoint design), [`cognigy_rest`] (an
+//! API with no updated-since filter; reports into interval metrics), [`agentbot`] (login token
+//! renewed before expiry, one request at a time, per-frequency date caps), [`liveperson`] (CSDS
+//! discovery, OAuth 1.0a / OAuth 2.0, Messaging Interactions and the aggregate APIs),
+//! [`koopid`] (every Dashboard route), [`odata_feed`] (any OData v4 service), [`rest_api`] (any
+//! REST/JSON API with a declared paging rule) and [`files`] (CSV and Excel, types inferred and
+//! confirmed).
 //!
 //! Errors are [`SourceError`]: each variant maps to a stable [`switchboard_model::ErrorCode`]
 //! and says what happened, what to do, and that every record synced before it is kept.
