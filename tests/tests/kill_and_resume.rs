@@ -88,8 +88,15 @@ fn every_platform_resumes_after_a_kill_9_with_every_record_once() {
     let home = tempfile::tempdir().unwrap();
     let start = (chrono::Utc::now().date_naive() - chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
     // Slow answers stretch each sync over a few seconds, so that the kill lands mid-sync.
-    let sim = Sim::start(&["--seed", "8", "--start", &start, "--days", "3", "--per-day", "40"], Some("slow:ms=40"));
-    for p in platforms(&sim) {
+    let world = ["--seed", "8", "--start", &start, "--days", "3", "--per-day", "40"];
+    let sim = Sim::start(&world, Some("slow:ms=40"));
+    // The same world behind every transient fault at once: 429s with Retry-After, bursts of
+    // 502/503/500 and schema drift in the conversation records.
+    let faulty = Sim::start(
+        &world,
+        Some("rate-limit:every=9,retry-after=1; server-error:every=13,status=502|503|500,burst=2; drift:Conversation"),
+    );
+    for (p, on_faults) in platforms(&sim).into_iter().zip(platforms(&faulty)) {
         let reference = home.path().join(format!("{}-reference", p.name));
         connect(home.path(), &keyring, &reference, &p);
         let t = Instant::now();
@@ -113,5 +120,11 @@ fn every_platform_resumes_after_a_kill_9_with_every_record_once() {
         assert!(resumed.success(), "{}: the sync after the kill failed", p.name);
         assert_eq!(counts(home.path(), &keyring, &killed), (want_records, want_conversations), "{}: after kill -9 and a resume", p.name);
         eprintln!("{}: killed after {:?} with {partial} of {want_records} records; resumed to all of them", p.name, took / 2);
+
+        let under_faults = home.path().join(format!("{}-faults", p.name));
+        connect(home.path(), &keyring, &under_faults, &on_faults);
+        let out = sync_command(home.path(), &keyring, &under_faults).stderr(Stdio::piped()).output().unwrap();
+        assert!(out.status.success(), "{}: the sync under faults failed: {}", p.name, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(counts(home.path(), &keyring, &under_faults), (want_records, want_conversations), "{}: under every transient fault", p.name);
     }
 }
