@@ -20,6 +20,10 @@
 //! the change, and puts the new handle in place for the next command. Syncs under way finish
 //! on the handle they started with.
 //!
+//! A file connection's file is previewed (`preview_file`: every column's inferred type, for the
+//! person to confirm) before it is saved; the workspace status says which connections have a
+//! key in the secret store, so the edit form can say whether an empty key keeps one.
+//!
 //! Secrets go to the OS keychain. `SWITCHBOARD_SECRETS=memory` keeps them in memory for the
 //! life of the process instead — for the end-to-end test, which must not touch the keychain
 //! of the person running it.
@@ -32,7 +36,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchboard_model::ipc::{
-    ConnectionDraft, ConnectionStatus, ConnectionTest, ExportFormat, PlatformForm, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus,
+    ConnectionDraft, ConnectionStatus, ConnectionTest, ExportFormat, FilePreview, PlatformForm, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus,
 };
 use switchboard_model::{AppError, ErrorCode};
 use switchboard_workspace::{Keychain, MemorySecrets, RejectedRecord, SecretStore, Workspace, WorkspaceError};
@@ -98,7 +102,7 @@ fn local_runtime() -> Result<tokio::runtime::Runtime, WorkspaceError> {
 
 #[tauri::command]
 fn workspace_status(state: State<'_, AppState>) -> Result<WorkspaceStatus, AppError> {
-    Ok(state.workspace()?.status())
+    Ok(state.workspace()?.status_with(state.secrets.as_ref()))
 }
 
 #[tauri::command]
@@ -164,6 +168,16 @@ async fn test_connection(draft: ConnectionDraft, app: AppHandle) -> Result<Conne
         let state = app.state::<AppState>();
         let ws = state.workspace().map_err(|e| WorkspaceError::BadInput(e.message))?;
         Ok(local_runtime()?.block_on(ws.test_connection(&draft, state.secrets.as_ref())))
+    })
+    .await
+}
+
+/// Reads a file connection's file and infers its column types, for the person to confirm.
+#[tauri::command]
+async fn preview_file(draft: ConnectionDraft, app: AppHandle) -> Result<FilePreview, AppError> {
+    off_ui(move || {
+        let ws = app.state::<AppState>().workspace().map_err(|e| WorkspaceError::BadInput(e.message))?;
+        ws.preview_file(&draft)
     })
     .await
 }
@@ -262,6 +276,25 @@ async fn open_workspace(dir: String, app: AppHandle) -> Result<WorkspaceStatus, 
         for flag in state.syncing.lock().unwrap_or_else(|e| e.into_inner()).values() {
             flag.store(true, Ordering::SeqCst);
         }
+        let status = ws.status_with(state.secrets.as_ref());
+        state.replace(ws);
+        Ok(status)
+    })
+    .await
+}
+
+/// Back to the demo workspace from one of the person's own; the next start opens the demo too.
+/// The UI then syncs it if it needs it (`start_demo`), as at first start.
+#[tauri::command]
+async fn open_demo(app: AppHandle) -> Result<WorkspaceStatus, AppError> {
+    off_ui(move || {
+        let state = app.state::<AppState>();
+        let _one_at_a_time = state.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let ws = Workspace::open_demo(&Workspace::demo_dir(), Workspace::today())?;
+        switchboard_workspace::forget_opened()?;
+        for flag in state.syncing.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            flag.store(true, Ordering::SeqCst);
+        }
         let status = ws.status();
         state.replace(ws);
         Ok(status)
@@ -327,6 +360,7 @@ fn main() {
             platform_forms,
             connection_draft,
             test_connection,
+            preview_file,
             save_connection,
             sync_connection,
             cancel_sync,
@@ -334,6 +368,7 @@ fn main() {
             set_sync_every,
             rejected_records,
             open_workspace,
+            open_demo,
         ])
         .run(tauri::generate_context!())
         .expect("the Switchboard window could not open");

@@ -5,12 +5,21 @@
 //   chart drawn by Rust and a table with rows; a screenshot is saved for a person to look at;
 //   the Sources page explains the demo, and the connection commands work on a workspace of
 //   one's own (opened in a scratch folder, with secrets kept in memory, not the keychain).
+//   Then, through the page as a person would: back to the demo, create a workspace, add a
+//   Cognigy OData connection to the simulator (`switchboard simulate`, started here), test it
+//   (green), save, sync it to the end — the conversation count on the card must equal what
+//   `switchboard status` reports — and add a CSV file connection whose column types are
+//   previewed, one changed, confirmed, and synced. The Sources page is saved to
+//   docs/sources.png. Only the native folder/file pickers are stood in for (WebDriver cannot
+//   drive them): the app's `choosePath` takes the test's paths from `window.__switchboardPicks`.
 //
 // Usage:
 //   node tests/app/webdriver.mjs /abs/path/to/switchboard-app     (or SWITCHBOARD_APP=…)
 // Environment:
 //   SWITCHBOARD_APP   the app binary (when not given as the first argument)
 //   SCREENSHOT        where to write the PNG (default tests/app/app.png)
+//   SOURCES_SCREENSHOT where to write the Sources page's PNG (default docs/sources.png)
+//   SWITCHBOARD_CLI   the `switchboard` binary (default: next to the app binary)
 //   TAURI_DRIVER      the tauri-driver binary (default: on PATH, else ~/.cargo/bin/tauri-driver)
 //   NATIVE_DRIVER     WebKitWebDriver's path, if it is not on PATH
 //   WAIT_SECONDS      how long to wait for the sync and the report (default 180)
@@ -30,6 +39,7 @@ const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf'; // the W3C web elemen
 const here = dirname(fileURLToPath(import.meta.url));
 const waitMs = Number(process.env.WAIT_SECONDS ?? 180) * 1000;
 const screenshotPath = resolve(process.env.SCREENSHOT ?? join(here, 'app.png'));
+const sourcesScreenshotPath = resolve(process.env.SOURCES_SCREENSHOT ?? join(here, '..', '..', 'docs', 'sources.png'));
 
 class Failure extends Error {}
 
@@ -260,6 +270,7 @@ async function main() {
     log(`exported the report to ${outPath}`);
 
     await sources(base, s, scratch);
+    await throughThePage(base, s, scratch, application, env, children);
   } finally {
     if (sessionId && base) {
       try {
@@ -268,6 +279,7 @@ async function main() {
         log(`could not close the session: ${e.message}`);
       }
     }
+    await stop(children.simulator, 'the simulator');
     await stop(children.driver, 'tauri-driver');
     await stop(children.xvfb, 'Xvfb');
     try {
@@ -340,9 +352,232 @@ async function sources(base, s, scratch) {
   log('sources: demo explained; open_workspace, test (unreachable), save, sync every, sync (unreachable), delete');
 }
 
+// ---- Through the page, as a person would ----
+
+/** Finds one element; `using` is a W3C locator strategy. Returns its reference. */
+async function find(base, s, value, using = 'css selector') {
+  const found = await command(base, 'POST', `${s}/element`, { using, value });
+  const id = found[ELEMENT_KEY];
+  if (!id) throw new Failure(`no element reference for ${value}: ${JSON.stringify(found)}`);
+  return id;
+}
+
+async function click(base, s, value, using = 'css selector') {
+  await command(base, 'POST', `${s}/element/${await find(base, s, value, using)}/click`, {});
+}
+
+/** A button by its visible name (a button's text, trimmed). */
+const button = (name) => `//button[normalize-space(.)=${JSON.stringify(name)}]`;
+
+/** Types into an empty field with real key presses. */
+async function type(base, s, css, text) {
+  await command(base, 'POST', `${s}/element/${await find(base, s, css)}/value`, { text });
+}
+
+/** Sets a field that already holds a value (a select, a prefilled name) as the page's own input events would. */
+async function setValue(base, s, css, value) {
+  const done = await command(base, 'POST', `${s}/execute/sync`, {
+    script: `const el = document.querySelector(arguments[0]);
+      if (!el) return false;
+      const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+      Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);
+      el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }));
+      return true;`,
+    args: [css, value],
+  });
+  if (!done) throw new Failure(`no field ${css} to set`);
+}
+
+/** The text of the first element matching `css`, whitespace collapsed; null when there is none. */
+const textOf = (base, s, css) =>
+  command(base, 'POST', `${s}/execute/sync`, {
+    script: 'const el = document.querySelector(arguments[0]); return el ? el.textContent.replace(/\\s+/g, " ").trim() : null;',
+    args: [css],
+  });
+
+/**
+ * Stands in for the native file and folder pickers, which WebDriver cannot drive (nor can the
+ * page replace Tauri's IPC functions): the app's `choosePath` takes the next of `paths`.
+ */
+async function answerPickersWith(base, s, paths) {
+  await command(base, 'POST', `${s}/execute/sync`, { script: 'window.__switchboardPicks = arguments[0].slice();', args: [paths] });
+}
+
+/** Starts `switchboard simulate` and reads its OData address and administrator token. */
+function startSimulator(cli, env, children) {
+  return new Promise((resolveSim, reject) => {
+    const sim = spawn(cli, ['simulate', '--port', '0', '--days', '2', '--per-day', '30'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.simulator = sim;
+    let out = '';
+    const timer = setTimeout(() => reject(new Failure(`the simulator printed no address within 60 s: ${out.slice(0, 500)}`)), 60_000);
+    sim.on('error', (e) => reject(new Failure(`could not start ${cli}: ${e.message}`)));
+    sim.on('exit', (code) => reject(new Failure(`the simulator exited (${code}) before it was ready: ${out.slice(0, 500)}`)));
+    const read = (d) => {
+      out += d;
+      const url = /Cognigy Live Agent OData: (\S+)/.exec(out)?.[1];
+      const token = /Access token \(administrator\): (\S+)/.exec(out)?.[1];
+      const world = /(\d+) conversations \(/.exec(out)?.[1];
+      if (url && token && /Press Ctrl-C/.test(out)) {
+        clearTimeout(timer);
+        resolveSim({ url, token, conversations: Number(world) });
+      }
+    };
+    sim.stdout.on('data', read);
+    sim.stderr.on('data', read);
+  });
+}
+
+/** Waits for a connection card's sync to finish; returns what the card then shows. */
+function waitForSync(base, s, id, what) {
+  const card = `[data-testid=connection][data-id="${id}"]`;
+  return waitFor(what, waitMs, async () => {
+    const seen = await command(base, 'POST', `${s}/execute/sync`, {
+      script: `const card = document.querySelector(arguments[0]);
+        const t = (sel) => { const el = card && card.querySelector(sel); return el ? el.textContent.replace(/\\s+/g, ' ').trim() : null; };
+        return { outcome: t('[data-testid=sync-outcome]'), error: t('[data-testid=last-error]'), alert: t('[role=alert]'),
+          progress: t('[data-testid=sync-detail]'), conversations: t('[data-testid=conversations]'), records: t('[data-testid=records]'), rejected: t('[data-testid=rejected]') };`,
+      args: [card],
+    });
+    if (seen.alert || seen.error) return { fail: `the sync failed: ${seen.alert ?? seen.error}` };
+    if (seen.progress) seen.sawProgress = true;
+    return { ok: /^Sync finished:/.test(seen.outcome ?? ''), ...seen };
+  });
+}
+
+const count = (text) => Number(String(text ?? '').replace(/[^\d]/g, ''));
+
+async function throughThePage(base, s, scratch, application, env, children) {
+  const cli = process.env.SWITCHBOARD_CLI ?? join(dirname(application), 'switchboard');
+  if (!existsSync(cli)) throw new Failure(`the switchboard CLI ${cli} does not exist; build it (cargo build -p switchboard-cli) or set SWITCHBOARD_CLI`);
+  const sim = await startSimulator(cli, env, children);
+  log(`simulator at ${sim.url}: ${sim.conversations} conversations`);
+
+  // Back to the demo from the workspace the commands above used, then a new workspace from the page.
+  await command(base, 'POST', `${s}/execute/sync`, { script: "location.hash = '#/sources'", args: [] });
+  await click(base, s, button('Back to the demo'), 'xpath');
+  await waitFor('the demo after "Back to the demo"', 60_000, async () => {
+    const text = await pageText(base, s);
+    return { ok: /This is the demo workspace/.test(text), text: text.slice(0, 200) };
+  });
+  const dir = join(scratch, 'Team workspace');
+  const csv = join(scratch, 'staffing.csv');
+  writeFileSync(
+    csv,
+    'Agent,Day,Chats,Handle time,Rating\nAna Ruiz,03/03/2026,12,0:05:10,5\nBen Okafor,03/03/2026,7,0:12:00,4\nAna Ruiz,14/03/2026,9,0:06:30,n/a\nChloé Martin,15/03/2026,15,0:04:45,5\nBen Okafor,16/03/2026,11,0:07:05,\n',
+  );
+  await answerPickersWith(base, s, [dir, csv]);
+  await click(base, s, button('Create my workspace…'), 'xpath');
+  await waitFor('the new workspace to open', 30_000, async () => ({
+    ok: (await textOf(base, s, '[data-testid=no-connections]')) !== null,
+    page: (await pageText(base, s)).slice(0, 400),
+  }));
+  if (!existsSync(join(dir, 'workspace.json'))) throw new Failure(`"Create my workspace…" made no workspace.json in ${dir}`);
+
+  // A Cognigy OData connection to the simulator, through the form.
+  await click(base, s, button('Add connection'), 'xpath');
+  await click(base, s, '#platform-cognigy_odata');
+  await setValue(base, s, '#connection-name', 'Support');
+  await type(base, s, '#field-base_url', sim.url);
+  await type(base, s, '#field-token', sim.token);
+  await click(base, s, button('Test connection'), 'xpath');
+  const verdict = await waitFor('the connection test', 60_000, async () => {
+    const v = await command(base, 'POST', `${s}/execute/sync`, {
+      script: "const v = document.querySelector('[data-testid=verdict]'); return v ? { ok: v.dataset.ok === 'true', failed: v.dataset.ok === 'false', text: v.textContent } : null;",
+      args: [],
+    });
+    if (v?.failed) return { fail: `the test failed: ${v.text}` };
+    return v ?? { waiting: true };
+  });
+  log(`test: ${verdict.text}`);
+  const green = await command(base, 'POST', `${s}/execute/sync`, {
+    script: "return getComputedStyle(document.querySelector('[data-testid=verdict]')).backgroundColor;",
+    args: [],
+  });
+  if (green !== 'rgb(231, 245, 236)') throw new Failure(`the working connection's verdict is ${green}, not green`);
+  await click(base, s, button('Save'), 'xpath');
+  await waitFor('the saved connection card', 30_000, async () => ({ ok: (await textOf(base, s, '[data-testid=connection][data-id="support"]')) !== null }));
+  if (readFileSync(join(dir, 'workspace.json'), 'utf8').includes(sim.token)) throw new Failure('the token was written to workspace.json');
+
+  await click(base, s, `//article[@data-id="support"]${button('Sync now')}`, 'xpath');
+  const odata = await waitForSync(base, s, 'support', 'the OData sync to finish');
+  const status = spawnSync(cli, ['status', '--workspace', dir], { env, encoding: 'utf8' });
+  const cliConversations = /\[cognigy_odata\][^\n]*\((\d+) conversations/.exec(status.stdout)?.[1];
+  if (cliConversations === undefined) throw new Failure(`switchboard status said: ${status.stdout} ${status.stderr}`);
+  if (count(odata.conversations) !== Number(cliConversations) || Number(cliConversations) !== sim.conversations) {
+    throw new Failure(`the card shows ${odata.conversations} conversations, switchboard status ${cliConversations}, the simulator served ${sim.conversations}`);
+  }
+  log(`odata sync: ${odata.outcome}; card ${odata.conversations} conversations = switchboard status ${cliConversations} = simulator ${sim.conversations}`);
+
+  // The edit form knows a key is stored (the status asks the secret store).
+  await click(base, s, `//article[@data-id="support"]${button('Edit')}`, 'xpath');
+  const keep = await waitFor('the edit form', 30_000, async () => {
+    const t = await textOf(base, s, '#field-token-keep');
+    return { ok: t !== null, t };
+  });
+  if (!/^A key is stored/.test(keep.t)) throw new Failure(`editing says "${keep.t}", not that a key is stored`);
+  await click(base, s, button('Cancel'), 'xpath');
+
+  // A CSV file: preview, one type changed, confirmed, saved, synced.
+  await click(base, s, button('Add connection'), 'xpath');
+  await click(base, s, '#platform-file');
+  await setValue(base, s, '#connection-name', 'Staffing sheet');
+  await answerPickersWith(base, s, [csv]);
+  await click(base, s, '//button[@aria-label="Choose file…"]', 'xpath');
+  await waitFor('the chosen file in the form', 10_000, async () => {
+    const v = await command(base, 'POST', `${s}/execute/sync`, { script: "return document.querySelector('#field-path').value;", args: [] });
+    return { ok: v === csv, v };
+  });
+  const saveDisabled = () => command(base, 'POST', `${s}/execute/sync`, { script: `return document.evaluate(arguments[0], document, null, 9, null).singleNodeValue.disabled;`, args: [button('Save')] });
+  if (!(await saveDisabled())) throw new Failure('Save was offered before the file was previewed');
+  await click(base, s, button('Preview the file'), 'xpath');
+  const typesOf = async () =>
+    command(base, 'POST', `${s}/execute/sync`, {
+      script: `return Object.fromEntries(Array.from(document.querySelectorAll('[data-testid=file-preview] tr[data-column]')).map((r) => [r.dataset.column, r.querySelector('select').value]));`,
+      args: [],
+    });
+  const summary = await waitFor('the file preview', 60_000, async () => {
+    const t = await textOf(base, s, '[data-testid=preview-summary]');
+    const alert = await textOf(base, s, '[data-testid=file-preview] [role=alert]');
+    if (alert) return { fail: alert };
+    return { ok: t !== null, t };
+  });
+  const inferred = await typesOf();
+  const want = { Agent: 'text', Day: 'date', Chats: 'integer', 'Handle time': 'duration', Rating: 'text' };
+  // Compared key by key: the WebDriver answer does not keep an object's key order.
+  if (Object.keys(inferred).length !== Object.keys(want).length || Object.entries(want).some(([k, v]) => inferred[k] !== v)) throw new Failure(`inferred ${JSON.stringify(inferred)}, expected ${JSON.stringify(want)}`);
+  const dayNote = await textOf(base, s, '[data-testid=file-preview] tr[data-column="Day"]');
+  if (!/day first/.test(dayNote)) throw new Failure(`the Day column does not say it was read day first: ${dayNote}`);
+  log(`preview: ${summary.t}; types ${JSON.stringify(inferred)}`);
+  await setValue(base, s, '[data-testid=file-preview] tr[data-column="Rating"] select', 'integer');
+  const setAside = await waitFor('the rows the changed type sets aside', 30_000, async () => {
+    const t = await textOf(base, s, '[data-testid=set-aside]');
+    return { ok: t !== null, t };
+  });
+  if (!/1 row would be set aside.*row 4.*Rating.*n\/a/.test(setAside.t)) throw new Failure(`set aside: ${setAside.t}`);
+  await click(base, s, button('Use these column types'), 'xpath');
+  if (await saveDisabled()) throw new Failure('Save is not offered after the types were confirmed');
+  await click(base, s, button('Save'), 'xpath');
+  await waitFor('the file connection card', 30_000, async () => ({ ok: (await textOf(base, s, '[data-testid=connection][data-id="staffing-sheet"]')) !== null }));
+  const saved = JSON.parse(readFileSync(join(dir, 'workspace.json'), 'utf8')).connections.find((c) => c.id === 'staffing-sheet');
+  if (saved?.column_types !== 'Agent:text,Day:date(dmy),Chats:integer,Handle time:duration,Rating:integer') {
+    throw new Failure(`the saved column types are ${JSON.stringify(saved?.column_types)}`);
+  }
+  await click(base, s, `//article[@data-id="staffing-sheet"]${button('Sync now')}`, 'xpath');
+  const file = await waitForSync(base, s, 'staffing-sheet', 'the file sync to finish');
+  if (count(file.records) !== 4 || count(file.rejected) !== 1) throw new Failure(`the file sync stored ${file.records} rows and set ${file.rejected} aside; expected 4 and 1`);
+  log(`file sync: ${file.outcome}`);
+
+  await command(base, 'POST', `${s}/execute/sync`, { script: 'window.scrollTo(0, 0)', args: [] });
+  await sleep(800);
+  const png = await command(base, 'GET', `${s}/screenshot`);
+  mkdirSync(dirname(sourcesScreenshotPath), { recursive: true });
+  writeFileSync(sourcesScreenshotPath, Buffer.from(png, 'base64'));
+  log(`Sources page saved to ${sourcesScreenshotPath}`);
+}
+
 main().then(
   () => {
-    console.log('desktop app: demo sync, library, report chart and table, export to Excel, Sources');
+    console.log('desktop app: demo sync, library, report chart and table, export to Excel, Sources, a real sync of the simulator and of a CSV file through the page');
     console.log('1 passed, 0 failed');
     process.exit(0);
   },

@@ -132,7 +132,16 @@ export function App({ backend }: { backend: Backend }) {
             </span>
           </li>
         </ul>
-        <WorkspaceLine status={status} startup={startup} />
+        <WorkspaceLine
+          backend={backend}
+          status={status}
+          startup={startup}
+          onDemoOpened={() => {
+            // The start-up path takes it from here: it syncs the demo if it needs it.
+            setLibraryVersion((n) => n + 1);
+            setAttempt((n) => n + 1);
+          }}
+        />
       </nav>
       <main className="content" id="main">
         {main}
@@ -141,7 +150,18 @@ export function App({ backend }: { backend: Backend }) {
   );
 }
 
-function WorkspaceLine({ status, startup }: { status: WorkspaceStatus | null; startup: Startup }) {
+function WorkspaceLine({
+  backend,
+  status,
+  startup,
+  onDemoOpened,
+}: {
+  backend: Backend;
+  status: WorkspaceStatus | null;
+  startup: Startup;
+  onDemoOpened: () => void;
+}) {
+  const [switching, setSwitching] = useState<{ kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; error: BackendError }>({ kind: 'idle' });
   if (!status) {
     return <div className="workspace-line">{startup.stage === 'syncing' ? 'Preparing demo data…' : ''}</div>;
   }
@@ -157,6 +177,30 @@ function WorkspaceLine({ status, startup }: { status: WorkspaceStatus | null; st
         {conversations.toLocaleString()} conversations
         {lastSync > 0 && <> · synced {new Date(lastSync).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</>}
       </div>
+      {!status.is_demo && (
+        <button
+          type="button"
+          className="link-button"
+          disabled={switching.kind === 'busy'}
+          onClick={async () => {
+            setSwitching({ kind: 'busy' });
+            try {
+              await backend.openDemo();
+              setSwitching({ kind: 'idle' });
+              onDemoOpened();
+            } catch (reason) {
+              setSwitching({ kind: 'failed', error: toBackendError(reason) });
+            }
+          }}
+        >
+          {switching.kind === 'busy' ? 'Opening the demo…' : 'Back to the demo'}
+        </button>
+      )}
+      {switching.kind === 'failed' && (
+        <p className="muted" role="alert">
+          The demo could not be opened: {switching.error.message}
+        </p>
+      )}
     </div>
   );
 }

@@ -224,7 +224,8 @@ describe('the Sources page', () => {
     assert.equal(await page.getByLabel('OData address').inputValue(), ADDRESS);
     const key = page.getByLabel('API key');
     assert.equal(await key.inputValue(), '');
-    assert.match(await page.locator('#field-token-keep').textContent(), /Leave this empty to keep the stored value/);
+    assert.match(await page.locator('#field-token-keep').textContent(), /^A key is stored in this computer’s keychain — leave empty to keep it/);
+    assert.equal(await key.getAttribute('aria-describedby'), 'field-token-keep field-token-help');
     await page.getByRole('button', { name: 'Test connection' }).click();
     assert.equal(await page.getByTestId('verdict').getAttribute('data-ok'), 'true', 'the test uses the stored key');
     await page.getByLabel('Name', { exact: true }).fill('Support EU');
@@ -274,6 +275,7 @@ describe('the Sources page', () => {
     const focused = () => page.evaluate(() => document.activeElement.textContent || document.activeElement.id || document.activeElement.getAttribute('value'));
     await page.keyboard.press('Tab'); // Library
     await page.keyboard.press('Tab'); // Sources
+    await page.keyboard.press('Tab'); // Back to the demo
     await page.keyboard.press('Tab');
     assert.equal(await focused(), 'Add connection');
     await page.keyboard.press('Enter');
@@ -310,6 +312,89 @@ describe('the Sources page', () => {
       order.push(await page.evaluate(() => (document.activeElement.tagName === 'SELECT' ? document.activeElement.id : document.activeElement.textContent.trim())));
     }
     assert.deepEqual(order.slice(0, 3), ['Edit', 'Delete', 'every-keyboard']);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('a CSV file: the preview shows each column’s type, a changed type shows the rows it sets aside, confirmed types are saved and synced', async () => {
+    const { page, problems, close } = await open(`${WORKSPACE}&syncMs=600`);
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByRole('radio', { name: /CSV or Excel file/ }).check();
+    await page.getByLabel('Name', { exact: true }).fill('Weekly export');
+    const save = page.getByRole('button', { name: 'Save' });
+    assert.equal(await page.getByRole('textbox', { name: 'Column types' }).count(), 0, 'the types are set through the preview, not typed');
+    assert.equal(await page.getByRole('button', { name: 'Preview the file' }).isDisabled(), true, 'no file, no preview');
+
+    page.once('dialog', (d) => d.accept('/home/lead/Downloads/conversations.csv'));
+    await page.getByRole('button', { name: 'Choose file…' }).click();
+    assert.equal(await page.getByLabel('File', { exact: true }).inputValue(), '/home/lead/Downloads/conversations.csv');
+    assert.equal(await save.isDisabled(), true, 'no save before the types are confirmed');
+    assert.match(await page.locator('#save-needs-preview').textContent(), /Preview the file and confirm its column types/);
+
+    await page.getByRole('button', { name: 'Preview the file' }).click();
+    const preview = page.getByTestId('file-preview');
+    await preview.getByTestId('preview-summary').waitFor();
+    assert.equal(await preview.getByTestId('preview-summary').textContent(), 'CSV file (comma-separated, UTF-8, decimal point): 10 rows, 8 columns');
+    const typeOf = (column) => preview.getByLabel(`Type of ${column}`, { exact: true });
+    assert.equal(await typeOf('Started').inputValue(), 'datetime');
+    assert.equal(await typeOf('Handle time').inputValue(), 'duration');
+    assert.equal(await typeOf('Resolved').inputValue(), 'boolean');
+    assert.equal(await typeOf('First response (s)').inputValue(), 'integer');
+    assert.equal(await typeOf('Rating').inputValue(), 'text', 'a column with “n/a” in it is text');
+    const row = (column) => preview.locator(`tr[data-column="${column}"]`);
+    assert.match(await row('Started').textContent(), /dates are day first/);
+    assert.match(await row('Rating').textContent(), /“5”, “4”, “3”82$/, 'samples, then 8 filled and 2 empty');
+    assert.match(await preview.getByRole('list', { name: 'What Switchboard assumed' }).textContent(), /read as UTC time/);
+    assert.match(await preview.textContent(), /Every row fits these types/);
+
+    // A rating is a number: the row with “n/a” would be set aside, and the preview says which and why.
+    await typeOf('Rating').selectOption('integer');
+    const setAside = preview.getByTestId('set-aside');
+    await setAside.waitFor();
+    assert.match(await setAside.textContent(), /1 row would be set aside.*row 6: column "Rating" \(integer\): "n\/a" is not a whole number/);
+    assert.equal(await row('Rating').getByTestId('misfit').textContent(), '1 value does not fit');
+    assert.equal(await typeOf('Rating').inputValue(), 'integer');
+    assert.equal(await save.isDisabled(), true);
+
+    await preview.getByRole('button', { name: 'Use these column types' }).click();
+    await preview.getByTestId('types-confirmed').waitFor();
+    assert.equal(await save.isDisabled(), false);
+    await save.click();
+    const weekly = card(page, 'Weekly export');
+    await weekly.waitFor();
+    await weekly.getByRole('button', { name: 'Sync now' }).click();
+    await weekly.getByText(/^Sync finished:/).waitFor({ timeout: 10_000 });
+    assert.equal(await number(weekly.getByTestId('records')), 9);
+    assert.equal(await number(weekly.getByTestId('rejected')), 1);
+
+    // The saved types come back on edit: no new preview is needed to save a rename.
+    await weekly.getByRole('button', { name: 'Edit' }).click();
+    await page.getByTestId('connection-form').waitFor();
+    assert.equal(await save.isDisabled(), false);
+    await page.getByRole('button', { name: 'Preview the file' }).click();
+    await preview.getByTestId('preview-summary').waitFor();
+    assert.equal(await typeOf('Rating').inputValue(), 'integer', 'the confirmed type, not the inferred one');
+    assert.match(await row('Rating').textContent(), /read as text from the values/);
+    // Another file needs its own preview.
+    await page.getByLabel('File', { exact: true }).fill('/home/lead/Downloads/agents.xlsx');
+    assert.equal(await save.isDisabled(), true);
+    await page.getByRole('button', { name: 'Preview the file' }).click();
+    await preview.getByTestId('preview-summary').waitFor();
+    assert.equal(await preview.getByTestId('preview-table').count(), 2, 'one table per sheet');
+    assert.equal(await preview.getByLabel('Type of Agents Full time', { exact: true }).inputValue(), 'boolean');
+    await page.screenshot({ path: join(results, 'sources-file-preview.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('back to the demo from the person’s own workspace', async () => {
+    const { page, problems, close } = await open(WORKSPACE);
+    await page.getByRole('button', { name: 'Add connection' }).waitFor();
+    assert.equal(await page.getByTestId('demo-explanation').count(), 0);
+    await page.getByRole('button', { name: 'Back to the demo' }).click();
+    await page.getByTestId('demo-explanation').waitFor();
+    assert.match(await page.getByTestId('workspace-line').textContent(), /^Demo contact centerDemo/);
+    assert.equal(await page.getByRole('button', { name: 'Back to the demo' }).count(), 0);
     assert.deepEqual(problems, []);
     await close();
   });

@@ -204,6 +204,95 @@ pub struct ConnectionStatus {
     pub has_secret: bool,
 }
 
+/// A file connection's file as read before its first sync, for the person to confirm the
+/// column types (`switchboard_sources::files::preview` has the same shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FilePreview {
+    pub path: String,
+    /// `CSV` or `Excel workbook`.
+    pub format: String,
+    /// One line: what was found ("CSV file (comma-separated, UTF-8, decimal point): 12 rows, 5 columns").
+    pub summary: String,
+    /// CSV: `UTF-8`, `UTF-8 with BOM`, `UTF-16`, `Windows-1252`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub encoding: Option<String>,
+    /// CSV: `comma`, `semicolon`, `tab`, `pipe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub delimiter: Option<String>,
+    /// The decimal separator used (`.` or `,`).
+    pub decimal: String,
+    pub header: bool,
+    /// One per sheet (a CSV file is one table).
+    pub tables: Vec<FilePreviewTable>,
+    /// Empty sheets, not read.
+    pub skipped_sheets: Vec<String>,
+    /// The types as shown, written as the connection's `column_types` setting.
+    pub column_types: String,
+    /// What was assumed about the whole file.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FilePreviewTable {
+    /// The sheet's name, or the file's.
+    pub name: String,
+    /// Where its rows go in the cache (`raw_file_<name>`).
+    pub raw_table: String,
+    #[ts(type = "number")]
+    pub rows: u64,
+    pub columns: Vec<FilePreviewColumn>,
+    /// Rows a sync would set aside with these types, and the reasons of the first few.
+    #[ts(type = "number")]
+    pub rows_set_aside: u64,
+    pub set_aside_examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FilePreviewColumn {
+    /// The column's name as in the file.
+    pub name: String,
+    /// The cache column it is stored in (absent for an id column named `id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stored_as: Option<String>,
+    /// The type used, as written in `column_types` (`date(dmy)`, `number`, …).
+    #[serde(rename = "type")]
+    pub type_text: String,
+    pub kind: FileColumnType,
+    /// The type inferred from the values.
+    pub inferred: String,
+    /// The type was confirmed before (it comes from `column_types`).
+    pub confirmed: bool,
+    /// A few distinct values as written.
+    pub samples: Vec<String>,
+    #[ts(type = "number")]
+    pub filled: u64,
+    #[ts(type = "number")]
+    pub empty: u64,
+    /// Values that do not fit the type: their rows would be set aside.
+    #[ts(type = "number")]
+    pub not_fitting: u64,
+    /// What was assumed ("dates … read day first").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub note: Option<String>,
+}
+
+/// What a file column's values are read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FileColumnType {
+    Integer,
+    Number,
+    Boolean,
+    Date,
+    Datetime,
+    Duration,
+    Text,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
@@ -260,6 +349,10 @@ pub fn typescript_bindings() -> String {
         WorkspaceStatus::decl(&cfg),
         ConnectionStatus::decl(&cfg),
         ExportFormat::decl(&cfg),
+        FilePreview::decl(&cfg),
+        FilePreviewTable::decl(&cfg),
+        FilePreviewColumn::decl(&cfg),
+        FileColumnType::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/model by the `bindings_are_current` test. Do not edit by hand:\n\

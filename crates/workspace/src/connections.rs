@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use switchboard_model::ipc::{ConnectionDraft, ConnectionStatus, ConnectionTest, FieldKind, PlatformForm, SyncProgress};
+use switchboard_model::ipc::{ConnectionDraft, ConnectionStatus, ConnectionTest, FieldKind, FilePreview, PlatformForm, SyncProgress};
 use switchboard_sources::http::{HttpClient, RetryPolicy, SystemClock};
 use switchboard_sources::{ConnectorConfig, Secrets, SyncOptions, SyncReport};
 
@@ -265,6 +265,22 @@ impl Workspace {
         }
     }
 
+    /// Reads the file of a file connection's draft (saved or not) and infers its columns'
+    /// types, for the person to confirm before the first sync. Blocking: the whole file is read.
+    pub fn preview_file(&self, draft: &ConnectionDraft) -> Result<FilePreview, WorkspaceError> {
+        let (config, _) = ConnectorConfig::from_values(&draft.platform, &draft.values)?;
+        let ConnectorConfig::File(cfg) = config else {
+            return Err(WorkspaceError::BadInput(format!(
+                "Only file connections have a preview; this one reads from {}.",
+                config.platform().replace('_', " ")
+            )));
+        };
+        let preview = switchboard_sources::files::preview(&cfg)?;
+        // The connector's type and the IPC type have the same shape; serde carries one into the other.
+        let value = serde_json::to_value(&preview).map_err(|e| WorkspaceError::BadInput(format!("The preview could not be shown: {e}")))?;
+        serde_json::from_value(value).map_err(|e| WorkspaceError::BadInput(format!("The preview could not be shown: {e}")))
+    }
+
     /// Syncs one connection with its secrets from the store.
     pub async fn sync_connection(
         &self,
@@ -335,8 +351,13 @@ impl Workspace {
 
     pub(crate) fn connection_status(&self, id: &str, store: &dyn SecretStore) -> ConnectionStatus {
         let mut s = self.status_of(id).expect("the connection exists");
-        s.has_secret = secret_fields(&s.platform).iter().any(|f| store.get(&self.secret_account(id, f)).ok().flatten().is_some());
+        s.has_secret = self.has_secret(id, &s.platform, store);
         s
+    }
+
+    /// Whether the store holds a secret of the connection (a store that cannot be read holds none).
+    pub(crate) fn has_secret(&self, id: &str, platform: &str, store: &dyn SecretStore) -> bool {
+        secret_fields(platform).iter().any(|f| store.get(&self.secret_account(id, f)).ok().flatten().is_some())
     }
 
     pub(crate) fn status_of(&self, id: &str) -> Option<ConnectionStatus> {
@@ -421,6 +442,53 @@ mod tests {
         let e = ws.save_connection(&draft("x", "https://h/v1.1/odata/?apikey=SECRET-IN-URL", "T"), &store).unwrap_err().to_string();
         assert!(!e.contains("SECRET-IN-URL"), "{e}");
         assert!(ws.config().connections.is_empty());
+    }
+
+    #[test]
+    fn the_status_says_which_connections_have_a_stored_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemorySecrets::default();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.save_connection(&draft("With key", "https://a.example.com/v1.1/odata/", "T"), &store).unwrap();
+        ws.save_connection(&draft("Key gone", "https://b.example.com/v1.1/odata/", "T"), &store).unwrap();
+        store.delete(&ws.secret_account("key-gone", "token")).unwrap();
+        let status = ws.status_with(&store);
+        let has: Vec<(String, bool)> = status.connections.iter().map(|c| (c.id.clone(), c.has_secret)).collect();
+        assert_eq!(has, vec![("with-key".to_string(), true), ("key-gone".to_string(), false)]);
+        assert!(ws.status().connections.iter().all(|c| !c.has_secret), "without a store nothing is claimed");
+    }
+
+    #[test]
+    fn a_file_draft_is_previewed_with_its_column_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("calls.csv");
+        std::fs::write(&csv, "Agent;Day;Handled;Talk\nAna;03/04/2025;12;0:05:10\nBo;13/04/2025;7;0:12:00\nCy;14/04/2025;many;0:01:00\n").unwrap();
+        let ws = Workspace::open(&dir.path().join("ws")).unwrap();
+        let mut values = BTreeMap::new();
+        values.insert("path".to_string(), csv.to_string_lossy().into_owned());
+        let mut d = ConnectionDraft { id: String::new(), name: "Calls".into(), platform: "file".into(), values };
+        let p = ws.preview_file(&d).unwrap();
+        assert_eq!(p.format, "CSV");
+        assert_eq!(p.delimiter.as_deref(), Some("semicolon"));
+        let t = &p.tables[0];
+        assert_eq!(t.rows, 3);
+        let types: Vec<(&str, &str)> = t.columns.iter().map(|c| (c.name.as_str(), c.type_text.as_str())).collect();
+        assert_eq!(types, vec![("Agent", "text"), ("Day", "date(dmy)"), ("Handled", "text"), ("Talk", "duration")]);
+        assert_eq!(p.column_types, "Agent:text,Day:date(dmy),Handled:text,Talk:duration");
+        assert!(t.columns[1].note.as_deref().unwrap_or("").contains("day first"), "{:?}", t.columns[1].note);
+
+        // Confirmed as a whole number, the row with "many" would be set aside, and says so.
+        d.values.insert("column_types".into(), "Agent:text,Day:date(dmy),Handled:integer,Talk:duration".into());
+        let p = ws.preview_file(&d).unwrap();
+        assert_eq!(p.tables[0].rows_set_aside, 1);
+        assert!(p.tables[0].set_aside_examples[0].contains("many"), "{:?}", p.tables[0].set_aside_examples);
+        assert_eq!(p.tables[0].columns[2].not_fitting, 1);
+        assert!(p.tables[0].columns[2].confirmed);
+
+        let e = ws.preview_file(&draft("x", "https://a.example.com/v1.1/odata/", "T")).unwrap_err();
+        assert!(e.to_string().contains("Only file connections"), "{e}");
+        d.values.insert("path".into(), dir.path().join("missing.csv").to_string_lossy().into_owned());
+        assert_eq!(ws.preview_file(&d).unwrap_err().code(), ErrorCode::FileError);
     }
 
     #[test]

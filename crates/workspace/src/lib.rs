@@ -122,9 +122,19 @@ impl Workspace {
         std::fs::rename(&tmp, &path).map_err(|e| WorkspaceError::io(&path, e))
     }
 
+    /// The workspace and its connections, without asking the keychain (`has_secret` is false).
     pub fn status(&self) -> WorkspaceStatus {
         let connections = self.config.connections.iter().filter_map(|c| self.status_of(&c.id)).collect();
         WorkspaceStatus { name: self.config.name.clone(), is_demo: self.is_demo(), connections }
+    }
+
+    /// As [`Workspace::status`], with `has_secret` read from `store` for each connection.
+    pub fn status_with(&self, store: &dyn SecretStore) -> WorkspaceStatus {
+        let mut status = self.status();
+        for c in &mut status.connections {
+            c.has_secret = self.has_secret(&c.id, &c.platform, store);
+        }
+        status
     }
 }
 
@@ -156,6 +166,15 @@ pub fn remember_opened(dir: &Path) -> Result<(), WorkspaceError> {
     let path = home.join(LAST_OPENED_FILE);
     let text = serde_json::to_string(&dir.to_string_lossy()).expect("a string serializes");
     std::fs::write(&path, text).map_err(|e| WorkspaceError::io(&path, e))
+}
+
+/// Forgets the remembered workspace, so the next start opens the demo.
+pub fn forget_opened() -> Result<(), WorkspaceError> {
+    let path = Workspace::default_home().join(LAST_OPENED_FILE);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(WorkspaceError::io(&path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses an address that could carry a secret (a query string or `user:password@`), so that

@@ -11,6 +11,7 @@ import type {
   ConnectionStatus,
   ConnectionTest,
   ExportFormat,
+  FilePreview,
   PlatformForm,
   ReportResult,
   SyncProgress,
@@ -19,6 +20,7 @@ import type {
 } from './types';
 import type { RejectedRecord } from './rejected';
 import { FAKE_FORMS, FakeConnections } from './fakeSources';
+import { fakePreview } from './fakeFiles';
 import { BackendError } from './errors';
 import { suggestedFileName } from './files';
 import { barChart, lineChart } from './fakeChart';
@@ -356,6 +358,11 @@ export class FakeBackend implements Backend {
     return this.sources().test(draft);
   }
 
+  async previewFile(draft: ConnectionDraft): Promise<FilePreview> {
+    await wait(150);
+    return fakePreview(draft.values);
+  }
+
   async saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus> {
     await wait(80);
     return this.sources().save(draft);
@@ -419,6 +426,12 @@ export class FakeBackend implements Backend {
     }
     this.folder = dir.replace(/[\\/]+$/, '') || dir;
     for (const attach of this.onSwitch) attach();
+    return this.workspaceStatus();
+  }
+
+  async openDemo(): Promise<WorkspaceStatus> {
+    await wait(100);
+    this.folder = null;
     return this.workspaceStatus();
   }
 

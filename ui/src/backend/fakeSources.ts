@@ -9,6 +9,7 @@
 import type { ConnectionDraft, ConnectionStatus, ConnectionTest, ErrorCode, FormField, PlatformForm, SyncProgress } from './types';
 import type { RejectedRecord } from './rejected';
 import { BackendError } from './errors';
+import { fakePreview } from './fakeFiles';
 
 const field = (f: Partial<FormField> & Pick<FormField, 'name' | 'label' | 'kind' | 'help'>): FormField => ({
   required: false,
@@ -97,17 +98,51 @@ export const FAKE_FORMS: PlatformForm[] = [
     ],
   },
   {
+    // As `switchboard_sources::files::form` declares it.
     platform: 'file',
     label: 'CSV or Excel file',
-    help: 'Reads a CSV or XLSX export from any system. Each sync reads the file again.',
+    help: 'Reads a CSV file or an Excel workbook on this computer — for example a report exported from your platform. Each sheet becomes a table. Replace the file and sync to update the data; an unchanged file is not read again.',
     fields: [
-      field({ name: 'path', label: 'File', kind: 'file', required: true, help: 'The CSV or XLSX file on this computer or a shared drive.' }),
+      field({
+        name: 'path',
+        label: 'File',
+        kind: 'file',
+        required: true,
+        help: "The CSV (.csv) or Excel (.xlsx) file, for example the export you downloaded from your platform's reports page (usually in your Downloads folder).",
+      }),
+      field({
+        name: 'sheet',
+        label: 'Sheet',
+        kind: 'text',
+        help: 'Excel files only: the name of the sheet to read, as on its tab at the bottom of the Excel window. Leave empty to read every sheet; each becomes its own table.',
+      }),
       field({
         name: 'header',
-        label: 'The first row holds the column names',
+        label: 'First row holds the column names',
         kind: 'checkbox',
         default: 'true',
-        help: 'Untick when the file starts with data; the columns are then named A, B, C…',
+        help: 'Untick if the first row is already data; the columns are then named column_1, column_2, …',
+      }),
+      field({
+        name: 'delimiter',
+        label: 'Delimiter',
+        kind: 'select',
+        default: 'auto',
+        options: ['auto', 'comma', 'semicolon', 'tab', 'pipe'],
+        help: 'CSV files only: what separates the values. "auto" finds it; Excel in Europe writes semicolons, elsewhere commas.',
+      }),
+      field({
+        name: 'timezone',
+        label: "Time zone of the file's times",
+        kind: 'text',
+        default: 'UTC',
+        help: 'The time zone the export wrote its times in when they carry no offset — usually your platform account’s time zone (for example Europe/Berlin). UTC if unsure.',
+      }),
+      field({
+        name: 'column_types',
+        label: 'Column types',
+        kind: 'text',
+        help: 'Filled in when you confirm the column types shown after choosing the file, for example Created:datetime,Duration:duration,Agent:text. Leave empty to let Switchboard decide at every sync.',
       }),
     ],
   },
@@ -268,10 +303,16 @@ export class FakeConnections {
     const bad = verdict(draft.platform, read.values, read.secrets);
     if (bad) return { ok: false, ...bad };
     const n = this.conversations();
+    if (draft.platform === 'file') {
+      try {
+        return { ok: true, message: fakePreview(read.values).summary };
+      } catch (e) {
+        const err = e as BackendError;
+        return { ok: false, code: err.code, message: err.message };
+      }
+    }
     const message =
-      draft.platform === 'file'
-        ? `Read ${read.values.path}: 14 columns, ${n.toLocaleString('en-US')} rows.`
-        : `Connected to ${addressOf(read.values).replace(/^https?:\/\//, '').split('/')[0]}: 4 inboxes, 6 agents, ${n.toLocaleString('en-US')} conversations.`;
+      `Connected to ${addressOf(read.values).replace(/^https?:\/\//, '').split('/')[0]}: 4 inboxes, 6 agents, ${n.toLocaleString('en-US')} conversations.`;
     return { ok: true, message };
   }
 
@@ -340,9 +381,9 @@ export class FakeConnections {
     const n = this.conversations();
     // A first sync reads everything; later ones only what changed since (with the overlap).
     const share = c.synced ? 0.02 : 1;
-    const collections: [string, number][] =
-      c.platform === 'file'
-        ? [['rows', n]]
+    const file = c.platform === 'file' ? fakePreview(c.values) : null;
+    const collections: [string, number][] = file
+      ? file.tables.map((t) => [t.raw_table.replace(/^raw_file_/, ''), t.rows - t.rows_set_aside])
         : [
             ['inbox', 4],
             ['user', 6],
@@ -392,7 +433,11 @@ export class FakeConnections {
         emit({ ...base, collection, collections_done: s === steps ? i + 1 : i, records, pages, elapsed_ms: elapsed(), finished: false });
       }
     }
-    const rejected: RejectedRecord[] = c.synced || c.platform === 'file'
+    const rejected: RejectedRecord[] = file
+      ? file.tables.flatMap((t) =>
+          t.set_aside_examples.map((reason) => ({ collection: t.raw_table.replace(/^raw_file_/, ''), reason, excerpt: `{"file":"${c.values.path}"}` })),
+        )
+      : c.synced
       ? []
       : [
           {
@@ -411,8 +456,14 @@ export class FakeConnections {
             excerpt: '{"Id":301778,"Name":null,"Value":42.0,"ConversationId":5133,"UserId":4,"CreatedAt":"2026-03-12T15:40:11Z"}',
           },
         ];
-    c.rejected.push(...rejected);
-    c.records += records - rejected.length;
+    if (file) {
+      // Each load of a file replaces the one before, set-aside rows included.
+      c.rejected = rejected;
+      c.records = records;
+    } else {
+      c.rejected.push(...rejected);
+      c.records += records - rejected.length;
+    }
     c.conversations = c.synced ? c.conversations : conversations;
     c.messages = c.synced ? c.messages : messages - 2;
     c.lastSyncMs = this.now();

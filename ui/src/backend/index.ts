@@ -6,6 +6,7 @@ import type {
   ConnectionStatus,
   ConnectionTest,
   ExportFormat,
+  FilePreview,
   PlatformForm,
   ReportResult,
   SyncProgress,
@@ -37,6 +38,12 @@ export interface Backend {
   connectionDraft(id: string): Promise<ConnectionDraft>;
   /** Tries the settings without saving them; the verdict, never a rejection, for a bad setting. */
   testConnection(draft: ConnectionDraft): Promise<ConnectionTest>;
+  /**
+   * File connections: reads the draft's file and infers each column's type (with samples,
+   * empty counts, what was assumed and the rows a sync would set aside) for the person to
+   * confirm. The draft's `column_types`, when set, is used instead of inferring.
+   */
+  previewFile(draft: ConnectionDraft): Promise<FilePreview>;
   /** Saves settings to the workspace and secrets to the keychain; an empty secret keeps the stored one. */
   saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus>;
   /**
@@ -57,11 +64,15 @@ export interface Backend {
   choosePath(kind: 'folder' | 'file', title: string): Promise<string | null>;
   /** Opens (creating if needed) the workspace in `dir`, switches the app to it, and remembers it. */
   openWorkspace(dir: string): Promise<WorkspaceStatus>;
+  /** Back to the demo workspace (it may need its sync again: see `needsDemoSync`). */
+  openDemo(): Promise<WorkspaceStatus>;
 }
 
 declare global {
   interface Window {
     __TAURI_INTERNALS__?: unknown;
+    /** Paths the desktop end-to-end test picks in place of the native file and folder dialogs. */
+    __switchboardPicks?: string[];
   }
 }
 

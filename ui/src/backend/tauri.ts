@@ -12,6 +12,7 @@ import type {
   ConnectionStatus,
   ConnectionTest,
   ExportFormat,
+  FilePreview,
   PlatformForm,
   ReportResult,
   SyncProgress,
@@ -124,6 +125,10 @@ export class TauriBackend implements Backend {
     return call<ConnectionTest>('test_connection', { draft });
   }
 
+  previewFile(draft: ConnectionDraft): Promise<FilePreview> {
+    return call<FilePreview>('preview_file', { draft });
+  }
+
   saveConnection(draft: ConnectionDraft): Promise<ConnectionStatus> {
     return call<ConnectionStatus>('save_connection', { draft });
   }
@@ -170,6 +175,10 @@ export class TauriBackend implements Backend {
   }
 
   async choosePath(kind: 'folder' | 'file', title: string): Promise<string | null> {
+    // The end-to-end test cannot drive the native picker over WebDriver (and Tauri's IPC
+    // functions cannot be replaced from the page); it queues the paths a person would pick here.
+    const queued = window.__switchboardPicks;
+    if (queued && queued.length > 0) return queued.shift() ?? null;
     try {
       const chosen = await open({ title, directory: kind === 'folder', multiple: false });
       return typeof chosen === 'string' ? chosen : null;
@@ -180,6 +189,10 @@ export class TauriBackend implements Backend {
 
   openWorkspace(dir: string): Promise<WorkspaceStatus> {
     return call<WorkspaceStatus>('open_workspace', { dir });
+  }
+
+  openDemo(): Promise<WorkspaceStatus> {
+    return call<WorkspaceStatus>('open_demo');
   }
 }
 

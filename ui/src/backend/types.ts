@@ -230,3 +230,91 @@ has_secret: boolean, };
 
 export type ExportFormat = "xlsx" | "csv" | "svg" | "png";
 
+export type FilePreview = { path: string, 
+/**
+ * `CSV` or `Excel workbook`.
+ */
+format: string, 
+/**
+ * One line: what was found ("CSV file (comma-separated, UTF-8, decimal point): 12 rows, 5 columns").
+ */
+summary: string, 
+/**
+ * CSV: `UTF-8`, `UTF-8 with BOM`, `UTF-16`, `Windows-1252`.
+ */
+encoding?: string, 
+/**
+ * CSV: `comma`, `semicolon`, `tab`, `pipe`.
+ */
+delimiter?: string, 
+/**
+ * The decimal separator used (`.` or `,`).
+ */
+decimal: string, header: boolean, 
+/**
+ * One per sheet (a CSV file is one table).
+ */
+tables: Array<FilePreviewTable>, 
+/**
+ * Empty sheets, not read.
+ */
+skipped_sheets: Array<string>, 
+/**
+ * The types as shown, written as the connection's `column_types` setting.
+ */
+column_types: string, 
+/**
+ * What was assumed about the whole file.
+ */
+notes: Array<string>, };
+
+export type FilePreviewTable = { 
+/**
+ * The sheet's name, or the file's.
+ */
+name: string, 
+/**
+ * Where its rows go in the cache (`raw_file_<name>`).
+ */
+raw_table: string, rows: number, columns: Array<FilePreviewColumn>, 
+/**
+ * Rows a sync would set aside with these types, and the reasons of the first few.
+ */
+rows_set_aside: number, set_aside_examples: Array<string>, };
+
+export type FilePreviewColumn = { 
+/**
+ * The column's name as in the file.
+ */
+name: string, 
+/**
+ * The cache column it is stored in (absent for an id column named `id`).
+ */
+stored_as?: string, 
+/**
+ * The type used, as written in `column_types` (`date(dmy)`, `number`, …).
+ */
+type: string, kind: FileColumnType, 
+/**
+ * The type inferred from the values.
+ */
+inferred: string, 
+/**
+ * The type was confirmed before (it comes from `column_types`).
+ */
+confirmed: boolean, 
+/**
+ * A few distinct values as written.
+ */
+samples: Array<string>, filled: number, empty: number, 
+/**
+ * Values that do not fit the type: their rows would be set aside.
+ */
+not_fitting: number, 
+/**
+ * What was assumed ("dates … read day first").
+ */
+note?: string, };
+
+export type FileColumnType = "integer" | "number" | "boolean" | "date" | "datetime" | "duration" | "text";
+

@@ -10,6 +10,8 @@ import {
   toBackendError,
 } from '../backend';
 import { ErrorBox } from './ErrorBox';
+import { FilePreviewStep } from './FilePreviewStep';
+import { FILE_READING_FIELDS } from './fileTypes';
 import { verdictWords } from './sourceWords';
 
 type Test = { state: 'idle' } | { state: 'testing' } | { state: 'done'; result: ConnectionTest };
@@ -43,6 +45,12 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<BackendError | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const isFile = platform === 'file';
+  // A file connection is saved only with column types the person saw and confirmed; a saved
+  // one already has them until a setting that changes what is read is changed.
+  const [typesConfirmed, setTypesConfirmed] = useState(() => !!editing && (editing.draft.values.column_types ?? '').trim() !== '');
+  // Bumped when the file settings change, so the preview step starts again.
+  const [previewRound, setPreviewRound] = useState(0);
 
   useEffect(() => heading.current?.focus(), []);
 
@@ -53,10 +61,19 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
     if (!name || forms.some((x) => x.label === name)) setName(f.label);
     setTest({ state: 'idle' });
     setSaveError(null);
+    setTypesConfirmed(false);
+    setPreviewRound((n) => n + 1);
   }
 
   function change(field: string, value: string) {
-    setValues((v) => ({ ...v, [field]: value }));
+    if (isFile && FILE_READING_FIELDS.includes(field)) {
+      // Types confirmed for another file (or another reading of it) may not fit this one.
+      setValues((v) => ({ ...v, [field]: value, column_types: '' }));
+      setTypesConfirmed(false);
+      setPreviewRound((n) => n + 1);
+    } else {
+      setValues((v) => ({ ...v, [field]: value }));
+    }
     // A verdict is about the settings it was given; once they change it no longer holds.
     setTest({ state: 'idle' });
     setSaveError(null);
@@ -74,8 +91,11 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
     }
   }
 
+  const mustPreview = isFile && !typesConfirmed;
+
   async function save(event: FormEvent) {
     event.preventDefault();
+    if (mustPreview) return;
     setSaving(true);
     setSaveError(null);
     try {
@@ -132,17 +152,35 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
                 What you call this connection in Switchboard, for example “Support team”.
               </p>
             </div>
-            {form.fields.map((f) => (
-              <FieldInput
-                key={`${form.platform}-${f.name}`}
+            {form.fields
+              // A file's column types are set by confirming the preview below.
+              .filter((f) => !(isFile && f.name === 'column_types'))
+              .map((f) => (
+                <FieldInput
+                  key={`${form.platform}-${f.name}`}
+                  backend={backend}
+                  field={f}
+                  value={values[f.name] ?? ''}
+                  editing={!!editing}
+                  hasSecret={!!editing?.hasSecret}
+                  onChange={(v) => change(f.name, v)}
+                />
+              ))}
+            {isFile && (
+              <FilePreviewStep
+                key={previewRound}
                 backend={backend}
-                field={f}
-                value={values[f.name] ?? ''}
-                editing={!!editing}
-                hasSecret={!!editing?.hasSecret}
-                onChange={(v) => change(f.name, v)}
+                draft={draft}
+                ready={(values.path ?? '').trim() !== ''}
+                confirmed={typesConfirmed}
+                onConfirm={(columnTypes) => {
+                  setValues((v) => ({ ...v, column_types: columnTypes }));
+                  setTypesConfirmed(true);
+                  setSaveError(null);
+                }}
+                onUnconfirm={() => setTypesConfirmed(false)}
               />
-            ))}
+            )}
           </div>
         )}
 
@@ -153,12 +191,17 @@ export function ConnectionForm({ backend, forms, editing, onSaved, onCancel }: P
           <button type="button" className="button" disabled={!form || test.state === 'testing' || saving} onClick={runTest}>
             {test.state === 'testing' ? 'Testing…' : 'Test connection'}
           </button>
-          <button type="submit" className="button primary" disabled={!form || saving}>
+          <button type="submit" className="button primary" disabled={!form || saving || mustPreview} aria-describedby={mustPreview ? 'save-needs-preview' : undefined}>
             {saving ? 'Saving…' : 'Save'}
           </button>
           <button type="button" className="button" onClick={onCancel}>
             Cancel
           </button>
+          {mustPreview && (
+            <span className="muted" id="save-needs-preview">
+              Preview the file and confirm its column types to save.
+            </span>
+          )}
           {test.state === 'testing' && (
             <span className="muted" role="status">
               Trying the settings…
@@ -202,15 +245,17 @@ function FieldInput({
   value: string;
   /** Editing a saved connection: an empty secret keeps the stored one. */
   editing: boolean;
-  /** The keychain is known to hold a value (the workspace status may not say). */
+  /** The keychain holds a value for this connection (from the workspace status). */
   hasSecret: boolean;
   onChange: (value: string) => void;
 }) {
   const id = `field-${field.name}`;
   const helpId = `${id}-help`;
   const keepId = `${id}-keep`;
-  const keeps = field.kind === 'secret' && editing;
-  const describedBy = keeps ? `${keepId} ${helpId}` : helpId;
+  // Editing, an empty secret keeps the stored one — when there is one to keep.
+  const keeps = field.kind === 'secret' && editing && hasSecret;
+  const missing = field.kind === 'secret' && editing && !hasSecret;
+  const describedBy = keeps || missing ? `${keepId} ${helpId}` : helpId;
   const optional = !field.required && field.kind !== 'checkbox' && field.kind !== 'select';
 
   if (field.kind === 'checkbox') {
@@ -247,7 +292,7 @@ function FieldInput({
         type={INPUT_TYPES[field.kind] ?? 'text'}
         value={value}
         required={field.required && !keeps}
-        placeholder={keeps ? 'Leave empty to keep the stored value' : field.placeholder ?? undefined}
+        placeholder={keeps ? 'Leave empty to keep the stored key' : field.placeholder ?? undefined}
         autoComplete={field.kind === 'secret' ? 'new-password' : 'off'}
         spellCheck={false}
         inputMode={field.kind === 'number' ? 'numeric' : undefined}
@@ -283,9 +328,13 @@ function FieldInput({
       </label>
       {control}
       {keeps && (
-        <p className="field-keep" id={keepId}>
-          {hasSecret ? 'A value is stored in this computer’s keychain. ' : ''}Leave this empty to keep the stored value, or type a new one to replace
-          it.
+        <p className="field-keep" id={keepId} data-stored="true">
+          A key is stored in this computer’s keychain — leave empty to keep it, or type a new one to replace it.
+        </p>
+      )}
+      {missing && (
+        <p className="field-keep missing" id={keepId} data-stored="false">
+          No key stored in this computer’s keychain — type it to sync.
         </p>
       )}
       {field.help && (
