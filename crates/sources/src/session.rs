@@ -62,7 +62,8 @@ impl SyncReport {
         let parts: Vec<String> = self.collections.iter().map(|c| format!("{} {}", c.records, c.collection)).collect();
         let mut s = format!("{} records in {:.1} s ({})", self.records, self.elapsed.as_secs_f64(), parts.join(", "));
         if self.rejected > 0 {
-            s.push_str(&format!("; {} records could not be read and were set aside", self.rejected));
+            let (n, verb) = if self.rejected == 1 { ("record", "was") } else { ("records", "were") };
+            s.push_str(&format!("; {} {n} could not be read and {verb} set aside", self.rejected));
         }
         s
     }
