@@ -18,7 +18,8 @@
 //!    records stored, and the process's peak RSS over the sync (`VmHWM`, reset before the sync
 //!    through `/proc/self/clear_refs`; it includes the world and server, whose resident size
 //!    before the sync is printed beside it). The derivation alone is then timed again on the
-//!    synced file, to show its share.
+//!    synced file, to show its share, with its own peak RSS (`VmHWM` reset before it) and
+//!    how far that is above the RSS before it.
 //! 2. **Raw SQLite inserts.** The rows of the synced raw tables, copied with rusqlite
 //!    prepared `INSERT`s into the same tables (same columns, same indexes, WAL, synchronous
 //!    NORMAL) in a fresh file, one transaction per 10,000 rows. Only the inserts and commits
@@ -277,6 +278,7 @@ async fn main() {
     let (mut rust_s, mut derive_s, mut raw_s, mut py_s) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut rust_records, mut raw_rows, mut py_records) = (0u64, 0u64, 0u64);
     let (mut peak_kib, mut base_kib, mut py_peak_kib) = (0u64, 0u64, 0u64);
+    let mut derive_growth_kib = 0u64;
     let mut py_wall = Vec::new();
     let peak_ok = reset_peak_rss();
     for run in 1..=args.runs {
@@ -314,19 +316,25 @@ async fn main() {
             base_kib = before_kib;
         }
         assert_eq!(report.rejected, 0, "the Rust sync set records aside: {}", report.summary());
+        let derive_before_kib = status_kib("VmRSS:");
+        reset_peak_rss();
         let t = Instant::now();
         {
             let cache = Cache::open(&rust_db).expect("reopen the cache file");
             derive_source(&cache, SOURCE).expect("derive again");
         }
         derive_s.push(t.elapsed().as_secs_f64());
+        let derive_peak = status_kib("VmHWM:");
+        derive_growth_kib = derive_growth_kib.max(derive_peak.saturating_sub(derive_before_kib));
         println!(
-            "run {run}: Rust connector {} records in {secs:.1} s ({:.0}/s), peak RSS {:.2} GiB (RSS before {:.2} GiB); derivation alone {:.1} s",
+            "run {run}: Rust connector {} records in {secs:.1} s ({:.0}/s), peak RSS {:.2} GiB (RSS before {:.2} GiB); derivation alone {:.1} s, peak RSS {:.2} GiB (+{:.2} GiB over the RSS before it)",
             report.records,
             report.records as f64 / secs,
             gib(peak),
             gib(before_kib),
-            derive_s.last().unwrap()
+            derive_s.last().unwrap(),
+            gib(derive_peak),
+            gib(derive_peak.saturating_sub(derive_before_kib))
         );
 
         // 2. Raw SQLite inserts of the same rows.
@@ -418,6 +426,7 @@ async fn main() {
             gib(peak_kib),
             gib(base_kib)
         );
+        println!("Peak RSS growth of the derivation run alone on the synced file: {:.2} GiB over the RSS before it (largest of the runs)", gib(derive_growth_kib));
     } else {
         println!("Peak RSS of the whole process (could not reset it before the sync): {:.2} GiB", gib(status_kib("VmHWM:")));
     }

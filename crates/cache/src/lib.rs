@@ -68,6 +68,11 @@ impl CacheError {
     }
 }
 
+/// Upserts canonical rows inside a transaction (see [`Cache::replace_canonical_with`]).
+pub fn upsert_canonical_in(tx: &Transaction<'_>, source: &str, rows: &CanonicalRows) -> Result<(), CacheError> {
+    raw::upsert_canonical(tx, source, rows)
+}
+
 /// The writer connection and what it knows about the raw tables' columns.
 struct Writer {
     conn: Connection,
@@ -215,6 +220,26 @@ impl Cache {
                 raw::upsert_canonical(tx, source, r)?;
             }
             Ok(())
+        })
+    }
+
+    /// [`Cache::replace_canonical`] for rows too many to hold at once: inside one write
+    /// transaction, the rows of `source` in the tables named in `clear` are deleted, then
+    /// `fill` reads what it needs through the transaction (raw tables are not touched) and
+    /// hands the new rows over in chunks with [`upsert_canonical_in`]. Readers see either the
+    /// old rows or the new ones, never a mix; memory stays that of one chunk.
+    pub fn replace_canonical_with<T>(
+        &self,
+        source: &str,
+        clear: &[&str],
+        fill: impl FnOnce(&Transaction<'_>) -> Result<T, CacheError>,
+    ) -> Result<T, CacheError> {
+        self.write(|tx| {
+            for name in clear {
+                let t = canonical::table(name).ok_or_else(|| CacheError::UnknownTable(name.to_string()))?;
+                tx.execute(&format!("DELETE FROM {} WHERE source = ?1", ident(t.name)), [source])?;
+            }
+            fill(tx)
         })
     }
 

@@ -1,6 +1,10 @@
 //! Raw tables (the platform's records, every field) and page writes.
 
-use rusqlite::types::Value as SqlValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::ToSql;
 use rusqlite::{params, params_from_iter, Connection, Transaction};
 use serde_json::{Map, Value};
 use switchboard_model::canonical;
@@ -86,6 +90,32 @@ pub(crate) fn to_sql(v: &Value) -> SqlValue {
     }
 }
 
+/// A field name as its raw column is named: lower case (borrowed when it already is).
+fn lower_name(k: &str) -> Cow<'_, str> {
+    if k.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(k)
+    } else {
+        Cow::Owned(k.to_lowercase())
+    }
+}
+
+/// One value of a raw row, bound without copying: the same SQL values as [`to_sql`].
+enum Cell<'a> {
+    Text(&'a str),
+    Json(Option<&'a Value>),
+}
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Json(None) | Cell::Json(Some(Value::Null)) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Cell::Json(Some(Value::String(s))) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Json(Some(v)) => ToSqlOutput::Owned(to_sql(v)),
+        })
+    }
+}
+
 /// Creates the raw table on first sight and adds a column for every new field of the page.
 fn ensure_raw_columns(w: &mut RawColumns, tx: &Transaction<'_>, page: &PageWrite<'_>) -> Result<(), CacheError> {
     let table = page.raw_table;
@@ -109,10 +139,10 @@ fn ensure_raw_columns(w: &mut RawColumns, tx: &Transaction<'_>, page: &PageWrite
     let mut added = false;
     for rec in page.records {
         for (k, v) in rec {
-            let lower = k.to_lowercase();
-            if w.set[table].contains(&lower) {
+            if w.set[table].contains(lower_name(k).as_ref()) {
                 continue;
             }
+            let lower = k.to_lowercase();
             // Type the column after the first non-null value seen in this page; SQLite keeps
             // any later value of another type as it is, so drift never fails a write.
             let ty = page.records.iter().find_map(|r| r.get(k).and_then(sql_type)).or(sql_type(v)).unwrap_or("");
@@ -168,20 +198,18 @@ fn write_page_in(conn: &mut Connection, raw: &mut RawColumns, page: &PageWrite<'
             if updates.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", updates.join(", ")) }
         );
         let mut st = tx.prepare_cached(&sql)?;
-        // Field names may differ in case from the column names.
-        let lower: Vec<Map<String, Value>> = page
-            .records
-            .iter()
-            .map(|r| r.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect())
-            .collect();
-        for rec in &lower {
-            let values = cols.iter().map(|c| {
-                if c == "source" {
-                    SqlValue::Text(page.source.to_string())
-                } else {
-                    rec.get(c).map(to_sql).unwrap_or(SqlValue::Null)
+        // Field names may differ in case from the column names. Each record's values are
+        // bound straight from the page (no copy of the record, its strings or the source).
+        let position: HashMap<&str, usize> = cols.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let mut row: Vec<Option<&Value>> = vec![None; cols.len()];
+        for rec in page.records {
+            row.iter_mut().for_each(|v| *v = None);
+            for (k, v) in rec {
+                if let Some(&i) = position.get(lower_name(k).as_ref()) {
+                    row[i] = Some(v);
                 }
-            });
+            }
+            let values = cols.iter().zip(&row).map(|(c, v)| if c == "source" { Cell::Text(page.source) } else { Cell::Json(*v) });
             st.execute(params_from_iter(values))?;
         }
     }

@@ -8,7 +8,11 @@
 //! Paging is cheap on big tables: rows are kept in id order and in (updated_at, id) order;
 //! a `$filter` whose top-level `and` terms bound `id` or `updated_at` becomes a binary
 //! search on the matching index, and when nothing else is filtered `$skip` is a slice
-//! offset. Other orders fall back to filter + sort.
+//! offset. Other terms narrow the range by the key bounds they imply (an `or` by the hull of
+//! its branches, an `and` by their overlap) and are then checked row by row, so a keyset page
+//! — `updated_at ge 'S' and (updated_at gt 'T' or (updated_at eq 'T' and id gt N))` — starts
+//! by binary search at the first row with `updated_at` ≥ T instead of scanning from the
+//! start of the order. Other orders fall back to filter + sort.
 //!
 //! ## Assumptions
 //!
@@ -707,35 +711,52 @@ pub fn page(set: &IndexedSet, q: &Query) -> Vec<usize> {
         }
     };
     let key_name = if key == Key::Id { "id" } else { "updated_at" };
+    // The key a comparison bounds, if it compares the index's key with a literal of its type.
+    let key_bound = |e: &Expr| -> Option<(Op, i64)> {
+        match e {
+            Expr::Compare { field, op, literal: Literal::Int(v) } if *field == key_name && key == Key::Id => Some((*op, *v)),
+            Expr::Compare { field, op, literal: Literal::Time(v) } if *field == key_name && key == Key::Updated => {
+                Some((*op, *v))
+            }
+            _ => None,
+        }
+    };
+    // The positions a bound allows, as a range of the index.
+    let range_of = |(op, v): (Op, i64)| -> Option<(usize, usize)> {
+        let n = s.len();
+        match op {
+            Op::Ge => Some((partition(n, |p| key_at(p) < v), n)),
+            Op::Gt => Some((partition(n, |p| key_at(p) <= v), n)),
+            Op::Le => Some((0, partition(n, |p| key_at(p) <= v))),
+            Op::Lt => Some((0, partition(n, |p| key_at(p) < v))),
+            Op::Eq => Some((partition(n, |p| key_at(p) < v), partition(n, |p| key_at(p) <= v))),
+            Op::Ne => None,
+        }
+    };
     let (mut lo, mut hi) = (0usize, s.len());
     let mut residual = Vec::new();
     if let Some(f) = q.filter.clone() {
         let mut terms = Vec::new();
         conjuncts(f, &mut terms);
         for term in terms {
-            let bound = match &term {
-                Expr::Compare {
-                    field,
-                    op,
-                    literal: Literal::Int(v),
-                } if *field == key_name && key == Key::Id => Some((*op, *v)),
-                Expr::Compare {
-                    field,
-                    op,
-                    literal: Literal::Time(v),
-                } if *field == key_name && key == Key::Updated => Some((*op, *v)),
-                _ => None,
-            };
-            match bound {
-                Some((Op::Ge, v)) => lo = lo.max(partition(s.len(), |p| key_at(p) < v)),
-                Some((Op::Gt, v)) => lo = lo.max(partition(s.len(), |p| key_at(p) <= v)),
-                Some((Op::Le, v)) => hi = hi.min(partition(s.len(), |p| key_at(p) <= v)),
-                Some((Op::Lt, v)) => hi = hi.min(partition(s.len(), |p| key_at(p) < v)),
-                Some((Op::Eq, v)) => {
-                    lo = lo.max(partition(s.len(), |p| key_at(p) < v));
-                    hi = hi.min(partition(s.len(), |p| key_at(p) <= v));
+            match key_bound(&term).and_then(range_of) {
+                // A plain bound on the key is exactly a range: no check left to do.
+                Some((l, h)) => {
+                    lo = lo.max(l);
+                    hi = hi.min(h);
                 }
-                _ => residual.push(term),
+                None => {
+                    // Any other term still narrows the range by the key bounds it implies
+                    // (an `or` allows the hull of its branches, an `and` their overlap),
+                    // and is checked on every row of that range. This is what keeps
+                    // keyset pages — `(updated_at gt T or (updated_at eq T and id gt N))` —
+                    // a binary search instead of a scan from the start of the order.
+                    if let Some((l, h)) = implied_range(&term, &key_bound, &range_of) {
+                        lo = lo.max(l);
+                        hi = hi.min(h);
+                    }
+                    residual.push(term);
+                }
             }
         }
     }
@@ -756,6 +777,36 @@ pub fn page(set: &IndexedSet, q: &Query) -> Vec<usize> {
         .skip(q.skip)
         .take(q.top)
         .collect()
+}
+
+/// The range of an index that every row matching `e` lies in, from the key bounds `e`
+/// implies; None when it implies none (any row may match).
+fn implied_range(
+    e: &Expr,
+    key_bound: &dyn Fn(&Expr) -> Option<(Op, i64)>,
+    range_of: &dyn Fn((Op, i64)) -> Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    match e {
+        Expr::Compare { .. } => key_bound(e).and_then(range_of),
+        Expr::And(a, b) => match (implied_range(a, key_bound, range_of), implied_range(b, key_bound, range_of)) {
+            (Some((l1, h1)), Some((l2, h2))) => Some((l1.max(l2), h1.min(h2))),
+            (Some(r), None) | (None, Some(r)) => Some(r),
+            (None, None) => None,
+        },
+        Expr::Or(a, b) => {
+            let (l1, h1) = implied_range(a, key_bound, range_of)?;
+            let (l2, h2) = implied_range(b, key_bound, range_of)?;
+            // An empty branch allows nothing: the other branch alone bounds the `or`.
+            if l1 >= h1 {
+                Some((l2, h2))
+            } else if l2 >= h2 {
+                Some((l1, h1))
+            } else {
+                Some((l1.min(l2), h1.max(h2)))
+            }
+        }
+        Expr::Not(_) => None,
+    }
 }
 
 fn order_values(a: &Value, b: &Value) -> Ordering {
@@ -1166,6 +1217,37 @@ mod tests {
         assert_eq!(
             ids("$top=5&$skip=0&$filter=id gt 30").unwrap(),
             Vec::<i64>::new()
+        );
+    }
+
+    /// Keyset pages (`(updated_at gt T or (updated_at eq T and id gt N))`, alone or after a
+    /// lower bound) give the same rows as a plain scan would, from the middle of a tie too.
+    #[test]
+    fn keyset_filters_start_by_binary_search() {
+        let set = IndexedSet::new(Box::new(Numbers));
+        let order = "$orderby=updated_at asc,id asc";
+        // Order by (updated_at, id): 18 19 16 17 14 15 12 13 10 11 (times 6000 6000 7000 …).
+        let all = ids(&format!("$top=10&$skip=0&{order}")).unwrap();
+        assert_eq!(all, vec![18, 19, 16, 17, 14, 15, 12, 13, 10, 11]);
+        let t = |ms: i64| format_datetime(ms);
+        for (i, &after) in all.iter().enumerate() {
+            let at = set.set.updated_at((after - 10) as usize);
+            let keyset = format!("(updated_at gt '{0}' or (updated_at eq '{0}' and id gt {after}))", t(at));
+            let want: Vec<i64> = all[i + 1..].iter().copied().take(3).collect();
+            assert_eq!(ids(&format!("$top=3&$skip=0&{order}&$filter={keyset}")).unwrap(), want, "after {after}");
+            let with_since = format!("updated_at ge '{}' and {keyset}", t(7_000));
+            let want: Vec<i64> =
+                all[i + 1..].iter().copied().filter(|id| set.set.updated_at((*id - 10) as usize) >= 7_000).take(3).collect();
+            assert_eq!(ids(&format!("$top=3&$skip=0&{order}&$filter={with_since}")).unwrap(), want, "since, after {after}");
+        }
+        // Descending order and an `or` with an empty branch still bound correctly.
+        assert_eq!(
+            ids("$top=10&$skip=0&$orderby=updated_at desc,id desc&$filter=(updated_at lt '1970-01-01T00:00:07' or id eq 99)").unwrap(),
+            vec![19, 18]
+        );
+        assert_eq!(
+            ids("$top=10&$skip=0&$filter=(id gt 17 or (id eq 16 and score eq null) or (id eq 15 and score eq null)) and not (id eq 19)").unwrap(),
+            vec![16, 18]
         );
     }
 

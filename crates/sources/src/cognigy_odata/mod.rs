@@ -224,16 +224,22 @@ async fn sync_collections(s: &mut SyncSession<'_>, base: &str, token: &str) -> R
         let mut server_pages = false;
         loop {
             s.check_cancel()?;
-            let body = s.client.get_json(&url, &what, s.cancel_flag()).await?;
-            let values = body.get("value").and_then(Value::as_array).ok_or_else(|| SourceError::BadResponse {
-                what: what.clone(),
-                detail: "the answer has no \"value\" list of records".into(),
-            })?;
+            let mut body = s.client.get_json(&url, &what, s.cancel_flag()).await?;
+            let values = match body.get_mut("value").map(Value::take) {
+                Some(Value::Array(values)) => values,
+                _ => {
+                    return Err(SourceError::BadResponse { what: what.clone(), detail: "the answer has no \"value\" list of records".into() })
+                }
+            };
+            let received = values.len();
+            // Where the next page starts: the last record as received (read before the
+            // records are moved into their normalised form).
+            let last_position = values.last().and_then(Value::as_object).and_then(keyset_position);
             let mut accepted = Vec::with_capacity(values.len());
             let mut rejected = Vec::new();
             let mut canonical = Vec::new();
             for v in values {
-                match records::normalize(c, v) {
+                match records::normalize_owned(c, v) {
                     Ok(r) => {
                         if let Some(t) = records::get_time(&r, "updated_at") {
                             cursor_ms = Some(cursor_ms.map_or(t, |c| c.max(t)));
@@ -243,7 +249,7 @@ async fn sync_collections(s: &mut SyncSession<'_>, base: &str, token: &str) -> R
                         }
                         accepted.push(r);
                     }
-                    Err(reason) => rejected.push(Rejected { reason, raw: v.to_string() }),
+                    Err((reason, v)) => rejected.push(Rejected { reason, raw: v.to_string() }),
                 }
             }
             stored_total += accepted.len() as u64;
@@ -260,7 +266,7 @@ async fn sync_collections(s: &mut SyncSession<'_>, base: &str, token: &str) -> R
                 checkpoint: &Checkpoint { cursor: cursor_ms.map(records::iso_ms), updated_at_ms: now, records: stored_total },
                 index_columns: c.index_columns(),
             })?;
-            if values.is_empty() {
+            if received == 0 {
                 break;
             }
             if let Some(link) = body.get("@odata.nextLink").and_then(Value::as_str) {
@@ -268,10 +274,10 @@ async fn sync_collections(s: &mut SyncSession<'_>, base: &str, token: &str) -> R
                 server_pages = true;
                 continue;
             }
-            if server_pages || values.len() < top as usize {
+            if server_pages || received < top as usize {
                 break;
             }
-            let next = values.last().and_then(Value::as_object).and_then(keyset_position).or_else(|| accepted.last().and_then(keyset_position)).ok_or_else(|| SourceError::BadResponse {
+            let next = last_position.or_else(|| accepted.last().and_then(keyset_position)).ok_or_else(|| SourceError::BadResponse {
                 what: what.clone(),
                 detail: "the last record of a page has no readable id and updated_at to continue from".into(),
             })?;

@@ -12,6 +12,9 @@ use super::Collection;
 /// (both UTC).
 pub fn parse_time_ms(s: &str) -> Option<i64> {
     let s = s.trim();
+    if let Some(ms) = parse_stored(s) {
+        return Some(ms);
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.timestamp_millis());
     }
@@ -24,9 +27,70 @@ pub fn parse_time_ms(s: &str) -> Option<i64> {
     None
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count from 1970-01-01 (`civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The stored format exactly (`2026-01-19T13:31:18.553Z`, a real date and time), read
+/// without chrono: nearly every date the platform sends is in it, and this is the hot path
+/// of normalising a page. Anything else is None (and goes the general way).
+fn parse_stored(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 24 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[23] != b'Z' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, sec, ms) = (num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 23)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > month_days || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    Some((days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + sec) * 1_000 + ms)
+}
+
 /// The one format dates are stored in (and sent back in filters).
 pub fn iso_ms(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
+    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default();
+    }
+    let (h, mi, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1_000 % 60, in_day % 1_000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+}
+
+/// True when `s` is already in the stored format, so normalising leaves it as it is.
+fn is_stored_format(s: &str) -> bool {
+    parse_stored(s).is_some()
 }
 
 const INT_FIELDS: &[&str] = &[
@@ -59,47 +123,85 @@ pub const USER_SECRET_FIELDS: &[&str] = &[
 ];
 
 pub fn normalize(collection: Collection, raw: &Value) -> Result<Map<String, Value>, String> {
-    let obj = raw.as_object().ok_or("the record is not a JSON object")?;
-    let mut out = Map::with_capacity(obj.len());
-    for (k, v) in obj {
-        if collection == Collection::User && USER_SECRET_FIELDS.contains(&k.as_str()) {
-            continue;
-        }
-        let v = match v {
-            Value::String(s) if INT_FIELDS.contains(&k.as_str()) => {
-                let t = s.trim();
-                if t.is_empty() {
-                    Value::Null
-                } else if let Ok(i) = t.parse::<i64>() {
-                    Value::from(i)
-                } else {
-                    return Err(format!("{k} is not a whole number: {s:?}"));
-                }
+    normalize_owned(collection, raw.clone()).map_err(|(reason, _)| reason)
+}
+
+/// [`normalize`] taking the record by value, so that its fields are moved, not copied: only
+/// the values that change are replaced. When the record cannot be read it comes back as it
+/// was received, with the reason.
+pub fn normalize_owned(collection: Collection, raw: Value) -> Result<Map<String, Value>, (String, Value)> {
+    let mut obj = match raw {
+        Value::Object(m) => m,
+        other => return Err(("the record is not a JSON object".into(), other)),
+    };
+    // What was replaced or removed, to give the record back unchanged if it is rejected.
+    let mut undo: Vec<(String, Value)> = Vec::new();
+    match normalize_in_place(collection, &mut obj, &mut undo) {
+        Ok(()) => Ok(obj),
+        Err(reason) => {
+            for (k, v) in undo {
+                obj.insert(k, v);
             }
-            Value::Number(n) if INT_FIELDS.contains(&k.as_str()) && !n.is_i64() => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
-                _ => return Err(format!("{k} is not a whole number: {n}")),
-            },
-            Value::String(s) if FLOAT_FIELDS.contains(&k.as_str()) => match s.trim().parse::<f64>() {
-                Ok(f) if f.is_finite() => Value::Number(Number::from_f64(f).unwrap()),
-                _ if s.trim().is_empty() => Value::Null,
-                _ => return Err(format!("{k} is not a number: {s:?}")),
-            },
-            Value::String(s) if BOOL_FIELDS.contains(&k.as_str()) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" => Value::Bool(true),
-                "false" | "0" => Value::Bool(false),
-                "" => Value::Null,
-                _ => return Err(format!("{k} is not true or false: {s:?}")),
-            },
-            Value::Number(n) if BOOL_FIELDS.contains(&k.as_str()) => Value::Bool(n.as_f64() != Some(0.0)),
-            Value::String(s) if is_time_field(k) => match parse_time_ms(s) {
+            Err((reason, Value::Object(obj)))
+        }
+    }
+}
+
+/// The value a field is stored as, when it differs from the one received.
+fn convert(k: &str, v: &Value) -> Result<Option<Value>, String> {
+    Ok(Some(match v {
+        Value::String(s) if INT_FIELDS.contains(&k) => {
+            let t = s.trim();
+            if t.is_empty() {
+                Value::Null
+            } else if let Ok(i) = t.parse::<i64>() {
+                Value::from(i)
+            } else {
+                return Err(format!("{k} is not a whole number: {s:?}"));
+            }
+        }
+        Value::Number(n) if INT_FIELDS.contains(&k) && !n.is_i64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
+            _ => return Err(format!("{k} is not a whole number: {n}")),
+        },
+        Value::String(s) if FLOAT_FIELDS.contains(&k) => match s.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() => Value::Number(Number::from_f64(f).unwrap()),
+            _ if s.trim().is_empty() => Value::Null,
+            _ => return Err(format!("{k} is not a number: {s:?}")),
+        },
+        Value::String(s) if BOOL_FIELDS.contains(&k) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" => Value::Bool(false),
+            "" => Value::Null,
+            _ => return Err(format!("{k} is not true or false: {s:?}")),
+        },
+        Value::Number(n) if BOOL_FIELDS.contains(&k) => Value::Bool(n.as_f64() != Some(0.0)),
+        Value::String(s) if is_time_field(k) => {
+            if is_stored_format(s) {
+                return Ok(None);
+            }
+            match parse_time_ms(s) {
                 Some(ms) => Value::String(iso_ms(ms)),
                 None if s.trim().is_empty() => Value::Null,
-                None => v.clone(),
-            },
-            other => other.clone(),
-        };
-        out.insert(k.clone(), v);
+                None => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn normalize_in_place(collection: Collection, out: &mut Map<String, Value>, undo: &mut Vec<(String, Value)>) -> Result<(), String> {
+    if collection == Collection::User {
+        for f in USER_SECRET_FIELDS {
+            if let Some(v) = out.remove(*f) {
+                undo.push((f.to_string(), v));
+            }
+        }
+    }
+    for (k, v) in out.iter_mut() {
+        if let Some(new) = convert(k, v)? {
+            undo.push((k.clone(), std::mem::replace(v, new)));
+        }
     }
     let need = |field: &str, ok: bool| if ok { Ok(()) } else { Err(format!("{field} is missing or unreadable")) };
     need("id", out.get("id").is_some_and(Value::is_i64))?;
@@ -113,7 +215,7 @@ pub fn normalize(collection: Collection, raw: &Value) -> Result<Map<String, Valu
         Collection::ReportingEvent => need("name", out.get("name").is_some_and(Value::is_string))?,
         _ => {}
     }
-    Ok(out)
+    Ok(())
 }
 
 pub fn get_i64(m: &Map<String, Value>, k: &str) -> Option<i64> {
@@ -252,6 +354,38 @@ mod tests {
         assert_eq!(parse_time_ms("2026-01-02T03:04:05"), Some(1_767_323_045_000));
         assert_eq!(iso_ms(want), "2026-01-19T13:31:18.553Z");
         assert_eq!(parse_time_ms("yesterday"), None);
+    }
+
+    /// The hand-written fast paths agree with chrono on every kind of day.
+    #[test]
+    fn fast_date_paths_agree_with_chrono() {
+        let chrono_iso = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut ms = -86_400_000 * 800; // 1967
+        while ms < 4_200_000_000_000 {
+            let s = iso_ms(ms);
+            assert_eq!(s, chrono_iso(ms));
+            assert_eq!(parse_stored(&s), Some(ms), "{s}");
+            assert_eq!(DateTime::parse_from_rfc3339(&s).unwrap().timestamp_millis(), ms);
+            ms += 86_399_999 + 3_600_000 * 7 + 31; // walks days, hours and milliseconds
+        }
+        for bad in ["2026-02-29T00:00:00.000Z", "2024-13-01T00:00:00.000Z", "2024-01-01T24:00:00.000Z", "2024-01-01T00:00:60.000Z", "2024-01-01T00:00:00.00xZ"] {
+            assert_eq!(parse_stored(bad), None, "{bad}");
+        }
+        assert_eq!(parse_stored("2024-02-29T23:59:59.999Z"), Some(1_709_251_199_999));
+        assert_eq!(iso_ms(1_709_251_199_999), "2024-02-29T23:59:59.999Z");
+    }
+
+    #[test]
+    fn a_rejected_record_comes_back_as_received() {
+        let raw = json!({"id": "x", "created_at": "2026-01-19 13:31:18.553", "encrypted_password": "p", "display_id": "4"});
+        let (reason, back) = normalize_owned(Collection::User, raw.clone()).unwrap_err();
+        assert_eq!(reason, "id is not a whole number: \"x\"");
+        assert_eq!(back, raw);
+        assert_eq!(back.to_string(), raw.to_string());
+        let raw = json!({"id": 3, "display_id": "4", "updated_at": "2026-01-19 13:31:18.553"});
+        let (reason, back) = normalize_owned(Collection::Message, raw.clone()).unwrap_err();
+        assert_eq!(reason, "conversation_id is missing or unreadable");
+        assert_eq!(back, raw);
     }
 
     #[test]
