@@ -5,6 +5,8 @@
 //! that stays refused) end in a complete sync or a clear error that the next sync recovers
 //! from, secrets never reach an error or the cache file, and `test()` tells the verdicts apart.
 
+mod common;
+use common::{int, real, text, whole_seconds};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -98,32 +100,7 @@ impl Sql for SqlValue {
     }
 }
 
-fn text(v: &SqlValue) -> Option<String> {
-    match v {
-        SqlValue::Text(t) => Some(t.clone()),
-        SqlValue::Null => None,
-        other => panic!("not text: {other:?}"),
-    }
-}
-fn int(v: &SqlValue) -> Option<i64> {
-    match v {
-        SqlValue::Integer(i) => Some(*i),
-        SqlValue::Null => None,
-        other => panic!("not an integer: {other:?}"),
-    }
-}
-fn real(v: &SqlValue) -> Option<f64> {
-    match v {
-        SqlValue::Real(f) => Some(*f),
-        SqlValue::Integer(i) => Some(*i as f64),
-        SqlValue::Null => None,
-        other => panic!("not a number: {other:?}"),
-    }
-}
 
-fn floor_s(ms: Option<i64>) -> Option<i64> {
-    ms.map(|m| m.div_euclid(1000) * 1000)
-}
 
 fn diff(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     Some(b? - a?)
@@ -175,8 +152,8 @@ async fn a_complete_sync_equals_the_world_field_by_field() {
         assert_eq!(text(&r[17]), c.contact_id.as_ref().map(|id| format!("u-{id}")), "{ctx}");
         // The API's dates are whole seconds; its durations are exact, and so are ours.
         let (created, queued, assigned, first, resolved) = (int(&r[6]), int(&r[7]), int(&r[8]), int(&r[9]), int(&r[10]));
-        assert_eq!(created, Some(floor_s(Some(c.created_at)).unwrap()), "{ctx}");
-        assert_eq!(queued, floor_s(c.queued_at), "{ctx}");
+        assert_eq!(created, Some(whole_seconds(Some(c.created_at)).unwrap()), "{ctx}");
+        assert_eq!(queued, whole_seconds(c.queued_at), "{ctx}");
         if c.queued_at.is_some() {
             assert_eq!(diff(queued, assigned), diff(c.queued_at, c.assigned_at), "{ctx} wait");
             assert_eq!(diff(queued, first), diff(c.queued_at, c.first_response_at), "{ctx} first response");
@@ -184,7 +161,7 @@ async fn a_complete_sync_equals_the_world_field_by_field() {
         if c.first_response_at.is_some() && c.resolved_at.is_some() {
             assert_eq!(diff(assigned, resolved), diff(c.assigned_at, c.resolved_at), "{ctx} handle");
         } else {
-            assert_eq!(resolved, floor_s(c.resolved_at), "{ctx} resolved");
+            assert_eq!(resolved, whole_seconds(c.resolved_at), "{ctx} resolved");
         }
         assert_eq!(int(&r[11]), Some(c.abandoned as i64), "{ctx}");
         assert_eq!(int(&r[12]), Some(c.transfers), "{ctx}");
@@ -550,7 +527,7 @@ async fn dates_in_the_accounts_time_zone_are_the_same_instants_and_days() {
     let created: BTreeMap<String, i64> =
         rows(&cache, "SELECT id, created_at FROM conversations WHERE source = ?1").into_iter().map(|r| (text(&r[0]).unwrap(), int(&r[1]).unwrap())).collect();
     for conv in world.conversations() {
-        assert_eq!(created[&conv.id], floor_s(Some(conv.created_at)).unwrap(), "{}", conv.id);
+        assert_eq!(created[&conv.id], whole_seconds(Some(conv.created_at)).unwrap(), "{}", conv.id);
     }
     assert_eq!(count(&cache, "messages"), 0, "messages were switched off");
     // Day buckets start at São Paulo midnight and equal the truth of that zone.

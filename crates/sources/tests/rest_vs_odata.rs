@@ -2,6 +2,8 @@
 //! rows must agree wherever REST exposes the field, and the report series must equal the
 //! world's truth. Also the REST error paths (refused token, non-administrator, rate limits).
 
+mod common;
+use common::{int, real, text, whole_seconds};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -44,32 +46,6 @@ fn rows(cache: &Cache, sql: &str, source: &str) -> Vec<Row> {
         .unwrap()
 }
 
-fn text(v: &SqlValue) -> Option<String> {
-    match v {
-        SqlValue::Text(t) => Some(t.clone()),
-        SqlValue::Null => None,
-        other => panic!("not text: {other:?}"),
-    }
-}
-fn int(v: &SqlValue) -> Option<i64> {
-    match v {
-        SqlValue::Integer(i) => Some(*i),
-        SqlValue::Null => None,
-        other => panic!("not an integer: {other:?}"),
-    }
-}
-fn real(v: &SqlValue) -> Option<f64> {
-    match v {
-        SqlValue::Real(f) => Some(*f),
-        SqlValue::Integer(i) => Some(*i as f64),
-        SqlValue::Null => None,
-        other => panic!("not a number: {other:?}"),
-    }
-}
-/// REST times are whole seconds.
-fn secs(ms: Option<i64>) -> Option<i64> {
-    ms.map(|m| m.div_euclid(1000) * 1000)
-}
 
 const CONVERSATION_COLUMNS: &str = "SELECT display_id, id, inbox_id, channel, team_id, agent_id, contact_id, status, created_at, queued_at, \
      first_response_at, bot_handled, abandoned, csat_score, csat_scale, priority, assigned_at, resolved_at, transfers, reopen_count, bot_resolved \
@@ -110,8 +86,8 @@ async fn rest_and_odata_agree_field_by_field() {
         for (i, name) in [(2, "inbox_id"), (3, "channel"), (4, "team_id"), (5, "agent_id"), (6, "contact_id"), (15, "priority")] {
             assert_eq!(text(&r[i]), text(&o[i]), "{name} of conversation {display}");
         }
-        assert_eq!(int(&r[8]), secs(int(&o[8])), "created_at of {display}");
-        assert_eq!(int(&r[10]), secs(int(&o[10])), "first_response_at of {display}");
+        assert_eq!(int(&r[8]), whole_seconds(int(&o[8])), "created_at of {display}");
+        assert_eq!(int(&r[10]), whole_seconds(int(&o[10])), "first_response_at of {display}");
         assert_eq!(int(&r[11]), int(&o[11]), "bot_handled of {display}");
         assert_eq!((real(&r[13]), real(&r[14])), (real(&o[13]), real(&o[14])), "csat of {display}");
         // What REST cannot know stays unknown.
@@ -126,7 +102,7 @@ async fn rest_and_odata_agree_field_by_field() {
             assert!(rs == os || (os == "abandoned" && rs == "resolved"), "status of {display}: {rs} vs {os}");
         } else {
             abandoned_known += 1;
-            assert_eq!(int(&r[9]), secs(int(&o[9])), "queued_at of {display}");
+            assert_eq!(int(&r[9]), whole_seconds(int(&o[9])), "queued_at of {display}");
             assert_eq!(int(&r[12]), int(&o[12]), "abandoned of {display}");
             assert_eq!(text(&r[7]), text(&o[7]), "status of {display}");
         }
@@ -171,7 +147,7 @@ async fn rest_and_odata_agree_field_by_field() {
     for (id, r) in &rm {
         let o = &om[id];
         assert_eq!(text(&r[1]), Some(odata_display[&text(&o[1]).unwrap()].clone()), "conversation of message {id}");
-        assert_eq!(int(&r[2]), secs(int(&o[2])), "created_at of message {id}");
+        assert_eq!(int(&r[2]), whole_seconds(int(&o[2])), "created_at of message {id}");
         assert_eq!(r[3..], o[3..], "message {id}");
     }
 
