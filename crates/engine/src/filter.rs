@@ -56,6 +56,9 @@ pub fn compile(filter: &Filter, info: &ColumnInfo, tz: Tz) -> Result<CompiledFil
     let c = col(info.name);
     let label = info.label;
     let (predicate, words) = match filter.op {
+        FilterOp::NotContains | FilterOp::Between | FilterOp::InPeriod | FilterOp::InPreviousPeriod | FilterOp::Expression => {
+            return Err(bad("this kind of filter is not available yet".into()));
+        }
         FilterOp::IsEmpty | FilterOp::NotEmpty => {
             let empty = if info.kind == Kind::Text {
                 c.clone().is_null().or(c.eq(lit("")))

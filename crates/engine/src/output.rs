@@ -43,6 +43,8 @@ impl ReportOutput {
             timezone: self.timezone.clone(),
             applied: self.applied.clone(),
             chart_svg: None,
+            groups: self.groups as u32,
+            notice: None,
         }
     }
 }

@@ -326,6 +326,7 @@ fn bucket_every(b: TimeBucket) -> &'static str {
         TimeBucket::Month => "1mo",
         TimeBucket::Quarter => "1q",
         TimeBucket::Year => "1y",
+        TimeBucket::HourOfDay | TimeBucket::DayOfWeek => "1h",
     }
 }
 

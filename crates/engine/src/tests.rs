@@ -128,11 +128,12 @@ fn spec(measures: Vec<Measure>) -> ReportSpec {
         sort: vec![],
         limit: None,
         chart: None,
+        ..Default::default()
     }
 }
 
 fn measure(aggregation: Aggregation, column: Option<&str>, label: &str) -> Measure {
-    Measure { aggregation, column: column.map(String::from), label: label.into(), format: None }
+    Measure { aggregation, column: column.map(String::from), label: label.into(), format: None, ..Default::default() }
 }
 
 fn count() -> Measure {
@@ -140,7 +141,7 @@ fn count() -> Measure {
 }
 
 fn group(column: &str, bucket: Option<TimeBucket>) -> GroupBy {
-    GroupBy { column: column.into(), bucket, label: None }
+    GroupBy { column: column.into(), bucket, label: None, ..Default::default() }
 }
 
 fn filter(column: &str, op: FilterOp, value: serde_json::Value) -> Filter {
@@ -551,7 +552,7 @@ fn months_quarters_and_years_in_local_time() {
 fn a_time_column_without_a_bucket_groups_by_local_day() {
     let mut s = spec(vec![count()]);
     s.timezone = Some("Asia/Kolkata".into());
-    s.group_by = vec![GroupBy { column: "created_at".into(), bucket: None, label: Some("Day".into()) }];
+    s.group_by = vec![GroupBy { column: "created_at".into(), bucket: None, label: Some("Day".into()), ..Default::default() }];
     let out = run_on(&s, &base_rows());
     assert_eq!(out.columns[0].format, ValueFormat::Date);
     assert_eq!(datetimes(&out, "Day")[0], wall(2026, 3, 2, 0, 0));
@@ -656,7 +657,7 @@ fn ipc_rows_carry_local_wall_clock_times_as_if_utc() {
     let mut s = spec(vec![count(), measure(Aggregation::Mean, Some("is_resolved"), "Rate")]);
     s.timezone = Some("Asia/Kolkata".into());
     s.group_by = vec![group("created_at", Some(TimeBucket::HalfHour))];
-    s.chart = Some(ChartSpec { kind: ChartKind::Bar, x: None, y: None, series: None, title: Some("Volume".into()) });
+    s.chart = Some(ChartSpec { kind: ChartKind::Bar, x: None, y: None, series: None, title: Some("Volume".into()), ..Default::default() });
     let out = run_on(&s, &base_rows());
     let ipc = out.to_ipc(3);
     assert_eq!(ipc.total_rows, 8);

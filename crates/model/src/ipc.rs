@@ -32,6 +32,68 @@ pub struct ReportResult {
     #[serde(default)]
     #[ts(optional)]
     pub chart_svg: Option<String>,
+    /// The first `groups` columns are group columns (the cell keys a drill-down takes).
+    #[serde(default)]
+    pub groups: u32,
+    /// Why the result is empty, in words: which filter excluded everything, or that the
+    /// period holds no data yet.
+    #[serde(default)]
+    #[ts(optional)]
+    pub notice: Option<String>,
+}
+
+/// A field the builder offers for a report's dataset (with its joins and custom columns).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FieldInfo {
+    /// The name a spec uses (`first_response_seconds`, `agent_name`, `messages.sender_kind`).
+    pub name: String,
+    pub label: String,
+    pub format: ValueFormat,
+    /// `text`, `number`, `bool` or `time`: which filters, buckets and measures apply.
+    pub kind: String,
+    /// The panel section: `Conversation`, `Agent`, `Messages`, `Custom columns`, …
+    pub section: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A metric of the library, with the exact definition shown to the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MetricInfo {
+    pub id: String,
+    pub label: String,
+    pub definition: String,
+    pub format: ValueFormat,
+    /// The dataset it is computed on.
+    pub dataset: String,
+    /// The statistics a person may pick for it (empty: the metric's own only).
+    pub aggregations: Vec<crate::spec::Aggregation>,
+    /// Takes a threshold in seconds (SLA).
+    pub takes_threshold: bool,
+}
+
+/// The steps of the builder's notebook, in order; a preview shows the data after one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStep {
+    Dataset,
+    Joins,
+    Columns,
+    Filters,
+    Summarize,
+    Having,
+    Sort,
+    Limit,
+}
+
+/// One cell's group values: a drill-down returns the rows behind the cell whose group
+/// columns (and pivot column) hold these values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CellKey {
+    /// A group heading of the result.
+    pub column: String,
+    #[ts(type = "string | number | boolean | null")]
+    pub value: serde_json::Value,
 }
 
 /// A report in the library.
@@ -335,6 +397,17 @@ pub fn typescript_bindings() -> String {
         Sort::decl(&cfg),
         ChartKind::decl(&cfg),
         ChartSpec::decl(&cfg),
+        Weekday::decl(&cfg),
+        Bins::decl(&cfg),
+        Join::decl(&cfg),
+        CustomColumn::decl(&cfg),
+        Pivot::decl(&cfg),
+        TopN::decl(&cfg),
+        MeasureWindow::decl(&cfg),
+        FieldInfo::decl(&cfg),
+        MetricInfo::decl(&cfg),
+        ReportStep::decl(&cfg),
+        CellKey::decl(&cfg),
         ReportTemplate::decl(&cfg),
         ResultColumn::decl(&cfg),
         ReportResult::decl(&cfg),

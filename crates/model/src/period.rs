@@ -9,10 +9,11 @@ use ts_rs::TS;
 /// A period of whole local days. Text form (templates, `--param period=…`):
 /// `all`, `today`, `yesterday`, `last_7_days` (any N), `this_week`, `last_week`,
 /// `this_month`, `last_month`, `2026-01-01..2026-01-31` (inclusive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(try_from = "String", into = "String")]
 #[ts(type = "string")]
 pub enum Period {
+    #[default]
     All,
     Today,
     Yesterday,

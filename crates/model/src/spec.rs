@@ -6,11 +6,19 @@ use crate::period::Period;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSpec {
-    /// A canonical table (`conversations`, `messages`, …).
+    /// A canonical table (`conversations`, `messages`, …) or a raw table of a connection.
     pub dataset: String,
+    /// Related tables joined along the known relations, in order. Their columns are named
+    /// `<relation>.<column>` (`agent.email`, `messages.sender_kind`, `surveys.score`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<Join>,
+    /// Custom columns computed per row from an expression, in order (a later one may use an
+    /// earlier one). They can be filtered, grouped and measured like any stored column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<CustomColumn>,
     /// Which period, applied to `period_column` (default: the dataset's time column).
     #[serde(default = "default_period")]
     pub period: Period,
@@ -28,8 +36,20 @@ pub struct ReportSpec {
     pub group_by: Vec<GroupBy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub measures: Vec<Measure>,
+    /// Filters on the summary: `column` is a result heading (a group or a measure label).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub having: Vec<Filter>,
+    /// Spread one group's values across columns (rows × columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pivot: Option<Pivot>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sort: Vec<Sort>,
+    /// Keep the first N values of a group by a measure; the rest become one "All others" row,
+    /// whose measures are computed over those rows (not added up from their results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub top: Option<TopN>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub limit: Option<u32>,
@@ -68,6 +88,17 @@ pub enum FilterOp {
     StartsWith,
     IsEmpty,
     NotEmpty,
+    NotContains,
+    /// Inclusive numeric or date range: `value` is `[low, high]`; either end may be null.
+    Between,
+    /// A date column within a period: `value` is a period's text form (`last_7_days`,
+    /// `this_month`, `2026-01-01..2026-01-31`, …), resolved in the report's timezone.
+    InPeriod,
+    /// A date column within the period just before the given one, of the same length
+    /// (`last_7_days` → the 7 days before those): "the same period before, for comparison".
+    InPreviousPeriod,
+    /// A boolean expression in the custom-column language is true (`value` is its text).
+    Expression,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -81,9 +112,100 @@ pub enum TimeBucket {
     Month,
     Quarter,
     Year,
+    /// 0–23, local hour of day.
+    HourOfDay,
+    /// 1 = Monday … 7 = Sunday (shown as names, ordered from the group's `week_start`).
+    DayOfWeek,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+/// Custom numeric bins: either equal `width` from `start` (default 0), or explicit ascending
+/// `edges` (values below the first or above the last edge get open-ended bins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Bins {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub width: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub start: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<f64>,
+}
+
+/// A known relation from the dataset: `agent`, `team`, `inbox`, `contact` (one per row) or
+/// `labels`, `messages`, `surveys`, `events` (several per conversation: rows multiply, so
+/// count conversations with count distinct).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    pub relation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CustomColumn {
+    /// The new column's name, used by filters, groups and other expressions.
+    pub name: String,
+    /// e.g. `if(channel = "whatsapp" and hour(created_at) >= 18, "evening", "day")`.
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub format: Option<ValueFormat>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Pivot {
+    /// The group (by column name or heading) whose values become columns.
+    pub column: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TopN {
+    pub n: u32,
+    /// The measure heading that ranks the values (largest first).
+    pub by: String,
+    /// The group (column name or heading) cut to N values; default: the first group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub group: Option<String>,
+    /// Add the "All others" row (default true).
+    #[serde(default = "yes")]
+    pub others: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Window measures, computed over the summarized rows along the time group (or along the
+/// first group when there is no time group), separately for each value of the other groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureWindow {
+    RunningTotal,
+    /// This bucket minus the bucket one period before (null when there is none). Without a
+    /// time group: the report's period minus the same period before it.
+    ChangeFromPrevious,
+    /// The same as a fraction of the previous value.
+    PercentChangeFromPrevious,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBy {
     /// A stored, derived or looked-up column (`inbox_name`, `agent_name`, `created_at`, …).
@@ -96,29 +218,69 @@ pub struct GroupBy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub label: Option<String>,
+    /// `week` and `day_of_week`: the first day of the week (default Monday, ISO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub week_start: Option<Weekday>,
+    /// Numeric columns: cut into bins instead of grouping by each value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub bins: Option<Bins>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+fn count() -> Aggregation {
+    Aggregation::Count
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregation {
+    #[default]
     Count,
     CountDistinct,
     Sum,
     Mean,
     Median,
+    P50,
     P90,
+    P95,
     Min,
     Max,
+    /// The share of rows for which `condition` holds, among those for which `of` holds (all
+    /// rows when `of` is absent).
+    Share,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
+    /// For a library metric: the statistic, where the metric offers a choice (median, mean,
+    /// p90 … of a duration); otherwise the metric's own.
+    #[serde(default = "count")]
     pub aggregation: Aggregation,
     /// The measured column; not needed for `count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub column: Option<String>,
+    /// A metric from the library (`first_response_time`, `resolution_rate`, `sla_share`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub metric: Option<String>,
+    /// A library metric's threshold in seconds (the SLA's, default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub threshold: Option<f64>,
+    /// `share`: the boolean expression counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub condition: Option<String>,
+    /// `share`: the boolean expression that picks the rows the share is taken of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub window: Option<MeasureWindow>,
     /// Column heading in the result.
     pub label: String,
     /// Display format; defaults from the column (durations stay durations, rates percents).
@@ -136,15 +298,27 @@ pub struct Sort {
     pub descending: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ChartKind {
+    #[default]
     Bar,
+    StackedBar,
     Line,
+    Area,
+    Pie,
+    Donut,
     Table,
+    PivotTable,
+    /// One big number with its change against the previous period.
+    Kpi,
+    /// Two groups (e.g. hour of day × day of week), the measure as colour.
+    Heatmap,
+    Histogram,
+    Scatter,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChartSpec {
     pub kind: ChartKind,
@@ -163,4 +337,16 @@ pub struct ChartSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub x_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub y_label: Option<String>,
+    /// Series colours as `#rrggbb`, in order; the default palette when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub colors: Vec<String>,
+    /// Values written on the bars, points or slices.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_labels: bool,
 }

@@ -72,7 +72,7 @@ fn web_only() -> Fixture {
 }
 
 fn chart(kind: ChartKind) -> ChartSpec {
-    ChartSpec { kind, x: None, y: None, series: None, title: None }
+    ChartSpec { kind, x: None, y: None, series: None, title: None, x_label: None, y_label: None, colors: vec![], data_labels: false }
 }
 
 /// plotters writes each text element's content on a line of its own.

@@ -504,6 +504,7 @@ export class FakeBackend implements Backend {
         rows: table,
         total_rows: table.length,
         applied,
+        groups: 2,
         chart_svg: table.length ? chart : undefined,
       };
     }
@@ -529,6 +530,7 @@ export class FakeBackend implements Backend {
         rows: table,
         total_rows: table.length,
         applied: [...applied, 'Only conversations an agent answered'],
+        groups: 1,
         chart_svg: table.length
           ? barChart(
               table.map((r) => r[0]),
@@ -562,6 +564,7 @@ export class FakeBackend implements Backend {
       rows: table,
       total_rows: table.length,
       applied,
+      groups: 1,
       chart_svg: table.length
         ? lineChart(
             table.map((r) => dateOfDay(r[0] / DAY_MS).slice(5)),

@@ -13,9 +13,19 @@ export type Period = string;
 
 export type ReportSpec = { 
 /**
- * A canonical table (`conversations`, `messages`, …).
+ * A canonical table (`conversations`, `messages`, …) or a raw table of a connection.
  */
 dataset: string, 
+/**
+ * Related tables joined along the known relations, in order. Their columns are named
+ * `<relation>.<column>` (`agent.email`, `messages.sender_kind`, `surveys.score`).
+ */
+joins?: Array<Join>, 
+/**
+ * Custom columns computed per row from an expression, in order (a later one may use an
+ * earlier one). They can be filtered, grouped and measured like any stored column.
+ */
+columns?: Array<CustomColumn>, 
 /**
  * Which period, applied to `period_column` (default: the dataset's time column).
  */
@@ -24,7 +34,20 @@ period: Period, period_column?: string,
  * IANA timezone for buckets, periods and displayed times. When a report sets none, the
  * workspace's timezone applies (the engine alone falls back to UTC).
  */
-timezone?: string, filters?: Array<Filter>, group_by?: Array<GroupBy>, measures?: Array<Measure>, sort?: Array<Sort>, limit?: number, chart?: ChartSpec, };
+timezone?: string, filters?: Array<Filter>, group_by?: Array<GroupBy>, measures?: Array<Measure>, 
+/**
+ * Filters on the summary: `column` is a result heading (a group or a measure label).
+ */
+having?: Array<Filter>, 
+/**
+ * Spread one group's values across columns (rows × columns).
+ */
+pivot?: Pivot, sort?: Array<Sort>, 
+/**
+ * Keep the first N values of a group by a measure; the rest become one "All others" row,
+ * whose measures are computed over those rows (not added up from their results).
+ */
+top?: TopN, limit?: number, chart?: ChartSpec, };
 
 export type Filter = { column: string, op: FilterOp, 
 /**
@@ -32,9 +55,9 @@ export type Filter = { column: string, op: FilterOp,
  */
 value: unknown, };
 
-export type FilterOp = "eq" | "ne" | "in" | "not_in" | "gt" | "ge" | "lt" | "le" | "contains" | "starts_with" | "is_empty" | "not_empty";
+export type FilterOp = "eq" | "ne" | "in" | "not_in" | "gt" | "ge" | "lt" | "le" | "contains" | "starts_with" | "is_empty" | "not_empty" | "not_contains" | "between" | "in_period" | "in_previous_period" | "expression";
 
-export type TimeBucket = "half_hour" | "hour" | "day" | "week" | "month" | "quarter" | "year";
+export type TimeBucket = "half_hour" | "hour" | "day" | "week" | "month" | "quarter" | "year" | "hour_of_day" | "day_of_week";
 
 export type GroupBy = { 
 /**
@@ -48,15 +71,44 @@ bucket?: TimeBucket,
 /**
  * Column heading in the result; defaults to the column's label.
  */
-label?: string, };
+label?: string, 
+/**
+ * `week` and `day_of_week`: the first day of the week (default Monday, ISO).
+ */
+week_start?: Weekday, 
+/**
+ * Numeric columns: cut into bins instead of grouping by each value.
+ */
+bins?: Bins, };
 
-export type Aggregation = "count" | "count_distinct" | "sum" | "mean" | "median" | "p90" | "min" | "max";
+export type Aggregation = "count" | "count_distinct" | "sum" | "mean" | "median" | "p50" | "p90" | "p95" | "min" | "max" | "share";
 
-export type Measure = { aggregation: Aggregation, 
+export type Measure = { 
+/**
+ * For a library metric: the statistic, where the metric offers a choice (median, mean,
+ * p90 … of a duration); otherwise the metric's own.
+ */
+aggregation: Aggregation, 
 /**
  * The measured column; not needed for `count`.
  */
 column?: string, 
+/**
+ * A metric from the library (`first_response_time`, `resolution_rate`, `sla_share`, …).
+ */
+metric?: string, 
+/**
+ * A library metric's threshold in seconds (the SLA's, default 60).
+ */
+threshold?: number, 
+/**
+ * `share`: the boolean expression counted.
+ */
+condition?: string, 
+/**
+ * `share`: the boolean expression that picks the rows the share is taken of.
+ */
+of?: string, window?: MeasureWindow, 
 /**
  * Column heading in the result.
  */
@@ -72,7 +124,7 @@ export type Sort = {
  */
 column: string, descending: boolean, };
 
-export type ChartKind = "bar" | "line" | "table";
+export type ChartKind = "bar" | "stacked_bar" | "line" | "area" | "pie" | "donut" | "table" | "pivot_table" | "kpi" | "heatmap" | "histogram" | "scatter";
 
 export type ChartSpec = { kind: ChartKind, 
 /**
@@ -86,7 +138,89 @@ y?: string,
 /**
  * Result column that splits the data into series (default: the second group, if any).
  */
-series?: string, title?: string, };
+series?: string, title?: string, x_label?: string, y_label?: string, 
+/**
+ * Series colours as `#rrggbb`, in order; the default palette when empty.
+ */
+colors?: Array<string>, 
+/**
+ * Values written on the bars, points or slices.
+ */
+data_labels?: boolean, };
+
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+export type Bins = { width?: number, start?: number, edges?: Array<number>, };
+
+export type Join = { relation: string, };
+
+export type CustomColumn = { 
+/**
+ * The new column's name, used by filters, groups and other expressions.
+ */
+name: string, 
+/**
+ * e.g. `if(channel = "whatsapp" and hour(created_at) >= 18, "evening", "day")`.
+ */
+expression: string, format?: ValueFormat, };
+
+export type Pivot = { 
+/**
+ * The group (by column name or heading) whose values become columns.
+ */
+column: string, };
+
+export type TopN = { n: number, 
+/**
+ * The measure heading that ranks the values (largest first).
+ */
+by: string, 
+/**
+ * The group (column name or heading) cut to N values; default: the first group.
+ */
+group?: string, 
+/**
+ * Add the "All others" row (default true).
+ */
+others: boolean, };
+
+export type MeasureWindow = "running_total" | "change_from_previous" | "percent_change_from_previous";
+
+export type FieldInfo = { 
+/**
+ * The name a spec uses (`first_response_seconds`, `agent_name`, `messages.sender_kind`).
+ */
+name: string, label: string, format: ValueFormat, 
+/**
+ * `text`, `number`, `bool` or `time`: which filters, buckets and measures apply.
+ */
+kind: string, 
+/**
+ * The panel section: `Conversation`, `Agent`, `Messages`, `Custom columns`, …
+ */
+section: string, description: string, };
+
+export type MetricInfo = { id: string, label: string, definition: string, format: ValueFormat, 
+/**
+ * The dataset it is computed on.
+ */
+dataset: string, 
+/**
+ * The statistics a person may pick for it (empty: the metric's own only).
+ */
+aggregations: Array<Aggregation>, 
+/**
+ * Takes a threshold in seconds (SLA).
+ */
+takes_threshold: boolean, };
+
+export type ReportStep = "dataset" | "joins" | "columns" | "filters" | "summarize" | "having" | "sort" | "limit";
+
+export type CellKey = { 
+/**
+ * A group heading of the result.
+ */
+column: string, value: string | number | boolean | null, };
 
 export type ReportTemplate = { 
 /**
@@ -112,7 +246,16 @@ applied: Array<string>,
 /**
  * The chart drawn by the same code the exports use, as SVG; absent for table reports.
  */
-chart_svg?: string, };
+chart_svg?: string, 
+/**
+ * The first `groups` columns are group columns (the cell keys a drill-down takes).
+ */
+groups: number, 
+/**
+ * Why the result is empty, in words: which filter excluded everything, or that the
+ * period holds no data yet.
+ */
+notice?: string, };
 
 export type TemplateSummary = { 
 /**
