@@ -5,7 +5,7 @@
 //! Data conventions, per kind (columns are result columns; "groups" are the leading group
 //! columns, "measures" the rest):
 //! - bar, stacked bar, line, area: x = `spec.x` or the first group; y = `spec.y` or the first
-//!   measure; series = `spec.series` or the second group. Without groups, one bar per measure
+//!   measure; series = `spec.series` or the second group (areas of several series stack). Without groups, one bar per measure
 //!   of the y measure's format, read from the single total row.
 //! - pie, donut: one slice per x value (summed over series), sized by y; negative and empty
 //!   values are left out; past ten slices the smallest are put together as "Other".
@@ -281,6 +281,9 @@ pub(crate) fn kpi_data(table: &ResultTable, spec: &ChartSpec) -> Result<Kpi, Ren
         (Some(v), Some(c), true) => Some(v - c),
         _ => None,
     };
+    let percent_change = percent_change.or_else(|| {
+        change.zip(previous).filter(|(_, p)| *p != 0.0 && format != ValueFormat::Percent).map(|(c, p)| c / p.abs())
+    });
     Ok(Kpi { title, measure, format, value, previous, change, change_format, percent_change })
 }
 
@@ -396,10 +399,7 @@ pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<Ch
     let mut data = ChartData {
         title: columns.title,
         x_label: table.columns[y].name.clone(),
-        y_label: match columns.x {
-            Some(x) => format!("Number of {}", table.columns[x].name.to_lowercase()),
-            None => "Count".into(),
-        },
+        y_label: "Count".into(),
         y_format: ValueFormat::Integer,
         categories: vec![],
         series: vec![(String::new(), vec![])],

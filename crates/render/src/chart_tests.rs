@@ -3,7 +3,6 @@
 //! the PDF with an independent reader.
 
 use crate::*;
-use chrono::NaiveDate;
 use polars::prelude::*;
 use switchboard_model::canonical::ValueFormat;
 use switchboard_model::spec::{ChartKind, ChartSpec};
@@ -197,15 +196,15 @@ fn stacked_bars_stack_each_channel_and_label_totals() {
     for c in ["Web chat", "WhatsApp", "Email"] {
         assert!(has_text(&svg, c), "legend names {c}");
     }
-    // Ana: 40 + 57 + 74 conversations.
-    assert!(has_text(&svg, "171"), "stack total");
+    // Ana: 50 + 67 + 84 conversations.
+    assert!(has_text(&svg, "201"), "stack total");
 }
 
 #[test]
 fn area_and_line_draw_one_path_per_series() {
     let f = by_agent_and_channel();
     let area = chart_svg(&f.table(), &spec(ChartKind::Area), 900, 450).unwrap();
-    assert_eq!(count(&area, "<polygon"), 3, "one filled area per channel");
+    assert_eq!(count(&area, "<polygon"), 3, "one stacked band per channel");
     let line = chart_svg(&f.table(), &spec(ChartKind::Line), 900, 450).unwrap();
     assert_eq!(count(&line, "stroke-width=\"2\" points="), 3, "one line per channel");
 }
@@ -394,7 +393,8 @@ fn png_has_the_asked_size_and_reports_its_dpi() {
 fn higher_dpi_draws_thicker_text_at_the_same_pixel_size() {
     let f = per_agent();
     let ink = |dpi: f64| {
-        let bytes = chart_png_with(&f.table(), &spec(ChartKind::Kpi), &PngOptions { width_px: 600, height_px: 340, dpi }).unwrap();
+        let s = ChartSpec { data_labels: true, ..spec(ChartKind::Bar) };
+        let bytes = chart_png_with(&f.table(), &s, &PngOptions { width_px: 900, height_px: 500, dpi }).unwrap();
         decode(&bytes).3.chunks(3).filter(|p| p[0] < 128 && p[1] < 128 && p[2] < 128).count()
     };
     let (low, high) = (ink(96.0), ink(192.0));
@@ -443,8 +443,9 @@ fn pdf_of_a_report_has_title_filters_chart_and_paginated_table() {
     write_pdf(&path, &[PdfReport { table: long.table(), chart: Some(spec(ChartKind::Histogram)) }]).unwrap();
     let text = pdftotext(&path).unwrap();
     let pages = pdf_pages(&path).unwrap();
-    // Page 1 holds 16 rows under the chart, later pages 32 each: 16 + 9 × 32 ≥ 300.
-    assert_eq!(pages, 10, "{text}");
+    // Page 1 holds 7 rows under the three-line heading block and the chart, later pages 32
+    // each: 7 + 10 × 32 ≥ 300.
+    assert_eq!(pages, 11, "{text}");
     assert_eq!(text.matches("First response").count() >= pages, true, "the header on every page");
     assert!(text.contains("c299") && text.contains(&format!("Page {pages} of {pages}")));
     assert!(text.contains("Channel is WhatsApp"));
@@ -466,9 +467,10 @@ fn pdf_of_a_dashboard_puts_each_report_on_its_own_pages() {
     )
     .unwrap();
     let text = pdftotext(&path).expect("pdftotext");
-    // Agents: 1 page; KPI: 1; heatmap's 168 rows: 1 + 5; the plain table: 1.
-    assert_eq!(pdf_pages(&path).unwrap(), 9, "{text}");
-    for want in ["Agents this week", "First response this week", "When conversations arrive", "1m 15s", "vs previous period", "Page 9 of 9"] {
+    // Agents: 1 page; KPI: 1; heatmap's 168 rows: 7 under the chart, then 32 a page: 1 + 6;
+    // the plain table: 1.
+    assert_eq!(pdf_pages(&path).unwrap(), 10, "{text}");
+    for want in ["Agents this week", "First response this week", "When conversations arrive", "1m 15s", "vs previous period", "Page 10 of 10"] {
         assert!(text.contains(want), "{want:?}");
     }
     assert!(matches!(write_pdf(&path, &[]), Err(RenderError::Options(_))));

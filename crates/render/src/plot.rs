@@ -145,6 +145,7 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
         body
     };
 
+    let stacked_area = kind == CartesianKind::Area && data.series.len() > 1;
     let (mut min, mut max) = match kind {
         CartesianKind::Stacked => {
             let (mut lo, mut hi) = (0.0_f64, 0.0_f64);
@@ -155,6 +156,10 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
                 lo = lo.min(neg.iter().sum());
             }
             (lo, hi)
+        }
+        _ if stacked_area => {
+            let top = (0..n).map(|i| data.series.iter().filter_map(|(_, v)| v[i]).filter(|v| *v > 0.0).sum::<f64>());
+            (0.0, top.fold(0.0_f64, f64::max))
         }
         _ => (values.iter().copied().fold(0.0_f64, f64::min), values.iter().copied().fold(0.0_f64, f64::max)),
     };
@@ -207,23 +212,23 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
         XLabels::Upright => data.categories.iter().map(|c| fit(&plot, c, &tick, look.pxu(130.0))).collect(),
         XLabels::Flat { .. } => data.categories.iter().map(|c| fit(&plot, c, &tick, (slot.max(60.0 * look.scale) * 1.6) as u32)).collect(),
     };
+    let upright = matches!(layout, XLabels::Upright);
     let step = match layout {
         XLabels::Flat { step } => step,
         XLabels::Upright => 1,
     };
     let x_formatter = |v: &f64| {
         let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n && (i as usize) % step == 0 {
+        if upright {
+            String::new()
+        } else if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n && (i as usize) % step == 0 {
             shown_labels[i as usize].clone()
         } else {
             String::new()
         }
     };
     let y_formatter = |v: &f64| y_text(*v);
-    let x_style = match layout {
-        XLabels::Upright => tick.clone().transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center)),
-        XLabels::Flat { .. } => tick.clone(),
-    };
+    let x_style = tick.clone();
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -246,6 +251,15 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
         .draw()
         .map_err(draw_error)?;
 
+    if upright {
+        // Drawn here rather than by the mesh, which centres every label on its tick and so
+        // would push half of an upright label up into the plot.
+        let style = tick.clone().transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, label) in shown_labels.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(i as f64, lo));
+            root.draw_text(label, &style, (px, py + look.px(6.0))).map_err(draw_error)?;
+        }
+    }
     let label_style = look.font(10.5, INK).pos(Pos::new(HPos::Center, VPos::Bottom));
     let label_gap = 3.0 * look.scale * (hi - lo) / plot.dim_in_pixel().1.max(1) as f64;
     let k = data.series.len();
@@ -258,7 +272,20 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
             CartesianKind::Line | CartesianKind::Area => {
                 let points: Vec<(f64, f64)> =
                     vals.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as f64, v / scale))).collect();
-                if kind == CartesianKind::Area {
+                if stacked_area {
+                    // Several series stack, so each band reads as its share of the total.
+                    let base: Vec<f64> = stack_pos.clone();
+                    for (i, v) in vals.iter().enumerate() {
+                        stack_pos[i] += v.unwrap_or(0.0).max(0.0) / scale;
+                    }
+                    let mut band: Vec<(f64, f64)> = (0..n).map(|i| (i as f64, stack_pos[i])).collect();
+                    band.extend((0..n).rev().map(|i| (i as f64, base[i])));
+                    chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.85).filled()))).map_err(draw_error)?;
+                    let top: Vec<(f64, f64)> = (0..n).map(|i| (i as f64, stack_pos[i])).collect();
+                    chart.draw_series(LineSeries::new(top, color.stroke_width(look.pxu(2.0)))).map_err(draw_error)?;
+                    labels.clear();
+                    continue;
+                } else if kind == CartesianKind::Area {
                     // One area per unbroken run, so a missing bucket is a gap, not a dive to zero.
                     for run in runs(vals) {
                         let pts: Vec<(f64, f64)> = run.iter().map(|&i| (i as f64, vals[i].unwrap_or(0.0) / scale)).collect();
@@ -641,7 +668,9 @@ pub(crate) fn scatter<DB: DrawingBackend>(root: &Area<DB>, s: &Scatter, look: &L
     if look.data_labels && points.len() <= 60 {
         let style = look.font(10.0, INK).pos(Pos::new(HPos::Left, VPos::Bottom));
         chart
-            .draw_series(points.iter().map(|(x, y, _, name)| Text::new(name.clone(), (*x, *y), style.clone())))
+            .draw_series(points.iter().map(|(x, y, _, name)| {
+                EmptyElement::at((*x, *y)) + Text::new(name.clone(), (look.px(6.0), -look.px(3.0)), style.clone())
+            }))
             .map_err(draw_error)?;
     }
     root.present().map_err(draw_error)
