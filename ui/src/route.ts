@@ -2,10 +2,11 @@
 // the desktop app (which loads one fixed page) needs no router.
 import { useEffect, useState } from 'react';
 
-export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' };
+export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' } | { view: 'builder' };
 
 export function parseRoute(hash: string): Route {
   if (hash === SOURCES_HREF) return { view: 'sources' };
+  if (hash === BUILDER_HREF) return { view: 'builder' };
   const m = /^#\/report\/(.+)$/.exec(hash);
   if (m) {
     try {
@@ -23,6 +24,7 @@ export function reportHref(path: string): string {
 
 export const LIBRARY_HREF = '#/library';
 export const SOURCES_HREF = '#/sources';
+export const BUILDER_HREF = '#/builder';
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));

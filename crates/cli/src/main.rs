@@ -7,6 +7,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+mod serve_app;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -150,6 +152,21 @@ enum Command {
     Status {
         #[arg(long)]
         workspace: Option<PathBuf>,
+    },
+    /// Serve the app's screens to a web browser on 127.0.0.1, backed by a workspace (the
+    /// demo by default): to try the report builder without the desktop app.
+    ServeApp {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// The built app (`npm run build` in ui/ writes it to ui/dist).
+        #[arg(long, default_value = "ui/dist")]
+        ui: PathBuf,
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Resolve relative periods ("last week") as if it were this instant (RFC 3339).
+        #[arg(long, hide = true)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -387,6 +404,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ws.export(&run, &out, format)?;
             println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
             Ok(())
+        }
+        Command::ServeApp { workspace, ui, port, now } => {
+            let ws = open_workspace(workspace.as_ref(), true).await?;
+            serve_app::serve(ws, ui, port, now).await
         }
         Command::Templates { workspace } => {
             let dir = workspace.unwrap_or_else(Workspace::demo_dir).join("reports");
