@@ -153,31 +153,33 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
           <SortStep {...props} />
           <ChartStep {...props} />
         </div>
-      </div>
-      <section className="builder-result" aria-labelledby="result-heading" aria-busy={run.kind === 'running'}>
-        <h2 id="result-heading">Result</h2>
-        <ResultPane run={run} onCell={openDrill} />
-      </section>
-      {drill.kind !== 'closed' && (
-        <section className="drill" role="dialog" aria-labelledby="drill-heading" data-testid="drill">
-          <header className="step-header">
-            <h2 id="drill-heading">Rows behind {drill.title}</h2>
-            <button type="button" className="button secondary small" onClick={() => setDrill({ kind: 'closed' })} autoFocus>
-              Close
-            </button>
-          </header>
-          {drill.kind === 'loading' && <p className="muted" role="status">Finding the rows…</p>}
-          {drill.kind === 'failed' && <p className="step-error" role="alert">{drill.message}</p>}
-          {drill.kind === 'shown' && (
-            <>
-              <p className="muted" data-testid="drill-count" data-total={String(drill.result.total_rows)}>
-                {Number(drill.result.total_rows).toLocaleString()} rows{drill.result.rows.length < Number(drill.result.total_rows) ? `, the first ${drill.result.rows.length} shown` : ''}.
-              </p>
-              <VirtualTable result={drill.result} label={`Rows behind ${drill.title}`} />
-            </>
+        <div className="result-column">
+          <section className="builder-result" aria-labelledby="result-heading" aria-busy={run.kind === 'running'}>
+            <h2 id="result-heading">Result</h2>
+            <ResultPane run={run} onCell={openDrill} />
+          </section>
+          {drill.kind !== 'closed' && (
+            <section className="drill" role="dialog" aria-labelledby="drill-heading" data-testid="drill">
+              <header className="step-header">
+                <h2 id="drill-heading">Rows behind {drill.title}</h2>
+                <button type="button" className="button secondary small" onClick={() => setDrill({ kind: 'closed' })} autoFocus>
+                  Close
+                </button>
+              </header>
+              {drill.kind === 'loading' && <p className="muted" role="status">Finding the rows…</p>}
+              {drill.kind === 'failed' && <p className="step-error" role="alert">{drill.message}</p>}
+              {drill.kind === 'shown' && (
+                <>
+                  <p className="muted" data-testid="drill-count" data-total={String(drill.result.total_rows)}>
+                    {Number(drill.result.total_rows).toLocaleString()} rows{drill.result.rows.length < Number(drill.result.total_rows) ? `, the first ${drill.result.rows.length} shown` : ''}.
+                  </p>
+                  <VirtualTable result={drill.result} label={`Rows behind ${drill.title}`} />
+                </>
+              )}
+            </section>
           )}
-        </section>
-      )}
+        </div>
+      </div>
     </div>
   );
 }

@@ -483,7 +483,7 @@ export function SummarizeStep({ spec, change, fields, metrics, calls, onDropGrou
                 />
                 <span className="chip-actions">
                   <button type="button" aria-label={`Repeat ${m.label}`} title="Repeat (e.g. to add its change against the previous period)" onClick={() => change((s) => ({ ...s, measures: [...s.measures.slice(0, i + 1), { ...m, label: uniqueAmong(`${m.label} (2)`, heads) }, ...s.measures.slice(i + 1)] }))}>
-                    ⧉
+                    Repeat
                   </button>
                   <button type="button" aria-label={`Remove measure ${m.label}`} onClick={() => change((s) => ({ ...s, measures: s.measures.filter((_, k) => k !== i) }))}>
                     ✕
