@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type Backend, type SyncProgress, type TemplateSummary, type WorkspaceStatus, BackendError, needsDemoSync, toBackendError } from './backend';
 import { BUILDER_HREF, LIBRARY_HREF, SOURCES_HREF, useRoute } from './route';
-import { Builder } from './views/builder/Builder';
+import { BuilderPage } from './views/builder/Builder';
 import { Sources } from './views/Sources';
 import { useSyncs } from './views/useSyncs';
 import { SyncPanel } from './views/SyncPanel';
@@ -93,7 +93,7 @@ export function App({ backend }: { backend: Backend }) {
       />
     );
   } else if (route.view === 'builder') {
-    main = <Builder backend={backend} />;
+    main = <BuilderPage key={route.from ?? ''} backend={backend} from={route.from} />;
   } else if (libraryError) {
     main = <ErrorBox title="The report library could not be read" error={libraryError} />;
   } else if (templates === null) {

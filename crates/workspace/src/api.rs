@@ -52,6 +52,13 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let run = ws.run_spec(&spec, &name, now)?;
             to_json(run.to_ipc(MAX_SCREEN_ROWS))
         }
+        "template_spec" => {
+            // A saved report opened in the builder: its spec with the defaults of its parameters.
+            let path: String = arg(args, "path")?;
+            let t = crate::load_template(&path)?;
+            let spec = t.resolve(&BTreeMap::new())?;
+            Ok(serde_json::json!({ "name": t.name, "spec": spec }))
+        }
         "metrics" | "datasets" | "fields" | "column_values" | "check_expression" | "preview" | "drill" => {
             Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
         }

@@ -13,6 +13,21 @@ import { addFilter, addGroup, addMeasure, addMetric, complete, newSpec, type Spe
 import { ChartStep, ColumnsStep, DataStep, FiltersStep, HavingStep, SortStep, SummarizeStep } from './Steps';
 import { VirtualTable } from './VirtualTable';
 
+/** The builder, empty or on a saved report (`from`: its library path) once that is read. */
+export function BuilderPage({ backend, from }: { backend: Backend; from?: string }) {
+  const [loaded, setLoaded] = useState<{ kind: 'loading' } | { kind: 'ready'; spec?: ReportSpec; name?: string } | { kind: 'failed'; message: string }>(from ? { kind: 'loading' } : { kind: 'ready' });
+  useEffect(() => {
+    if (!from) return;
+    backend.call<{ name: string; spec: ReportSpec }>('template_spec', { path: from }).then(
+      (t) => setLoaded({ kind: 'ready', spec: t.spec, name: t.name }),
+      (e) => setLoaded({ kind: 'failed', message: toBackendError(e).message }),
+    );
+  }, [backend, from]);
+  if (loaded.kind === 'loading') return <p className="muted" role="status">Opening the report…</p>;
+  if (loaded.kind === 'failed') return <p className="step-error" role="alert">{loaded.message}</p>;
+  return <Builder backend={backend} initial={loaded.spec} name={loaded.name} />;
+}
+
 type Run = { kind: 'idle' } | { kind: 'running' } | { kind: 'done'; result: ReportResult; ms: number } | { kind: 'failed'; message: string };
 type Drill = { kind: 'closed' } | { kind: 'loading'; title: string } | { kind: 'shown'; title: string; result: ReportResult } | { kind: 'failed'; title: string; message: string };
 
