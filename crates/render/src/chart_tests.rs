@@ -516,3 +516,60 @@ fn gallery() {
     }
     write_pdf(&dir.join("dashboard.pdf"), &[PdfReport { table: agents.table(), chart: Some(spec(ChartKind::Bar)) }, PdfReport { table: heat.table(), chart: Some(spec(ChartKind::Heatmap)) }]).unwrap();
 }
+
+fn zip_part(path: &std::path::Path, name: &str) -> Option<String> {
+    let mut archive = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut part = archive.by_name(name).ok()?;
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut part, &mut s).unwrap();
+    Some(s)
+}
+
+#[test]
+fn xlsx_native_charts_for_the_kinds_excel_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let grouped = by_agent_and_channel();
+    let agents = per_agent();
+    let cases: [(ChartKind, &Fixture, &[&str]); 6] = [
+        (ChartKind::StackedBar, &grouped, &["<c:barChart>", "<c:grouping val=\"stacked\"/>", "<c:overlap val=\"100\"/>"]),
+        (ChartKind::Area, &grouped, &["<c:areaChart>", "<c:grouping val=\"stacked\"/>"]),
+        (ChartKind::Pie, &agents, &["<c:pieChart>", "<c:dPt>", "4E79A7", "F28E2B"]),
+        (ChartKind::Donut, &agents, &["<c:doughnutChart>", "<c:holeSize"]),
+        (ChartKind::Scatter, &agents, &["<c:scatterChart>", "<c:xVal>", "<c:yVal>", "$B$", "$C$"]),
+        (ChartKind::Histogram, &agents, &["<c:barChart>", "<c:gapWidth val=\"0\"/>"]),
+    ];
+    for (kind, f, wanted) in cases {
+        let path = dir.path().join(format!("{kind:?}.xlsx"));
+        write_xlsx_with_chart(&f.table(), &spec(kind), &path, &ExportMeta::default()).unwrap();
+        let xml = zip_part(&path, "xl/charts/chart1.xml").unwrap_or_else(|| panic!("{kind:?} has a native chart"));
+        for w in wanted {
+            assert!(xml.contains(w), "{kind:?}: {w} in {xml}");
+        }
+    }
+    // No chart for a KPI tile; a heatmap's crosstab gets a colour scale instead.
+    let kpi = kpi_total(75.0, 15.0, ValueFormat::Duration);
+    let path = dir.path().join("kpi.xlsx");
+    write_xlsx_with_chart(&kpi.table(), &spec(ChartKind::Kpi), &path, &ExportMeta::default()).unwrap();
+    assert!(zip_part(&path, "xl/charts/chart1.xml").is_none());
+    let heat = weekday_by_hour();
+    let path = dir.path().join("heat.xlsx");
+    let opts = XlsxOptions { chart: Some(spec(ChartKind::Heatmap)), layout: XlsxLayout::Crosstab, ..XlsxOptions::default() };
+    write_xlsx_with_options(&heat.table(), &path, &ExportMeta::default(), &opts).unwrap();
+    assert!(zip_part(&path, "xl/charts/chart1.xml").is_none());
+    let sheet = zip_part(&path, "xl/worksheets/sheet1.xml").unwrap();
+    assert!(sheet.contains("<colorScale>") && sheet.contains("FF084594"), "a colour scale on the crosstab");
+}
+
+#[test]
+fn a_thousand_points_draw_as_svg() {
+    // Speed is measured by the render benchmark; this checks the drawing stays complete.
+    let n = 1000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let y: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64).collect();
+    let labels: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    let frame = DataFrame::new(n, vec![Column::new("p".into(), labels), Column::new("x".into(), x), Column::new("y".into(), y)]).unwrap();
+    let f = Fixture { frame, columns: vec![rc("Point", ValueFormat::Text), rc("Handled", ValueFormat::Number), rc("Waiting", ValueFormat::Number)], groups: 1, title: "Many", applied: vec![] };
+    assert_eq!(count(&chart_svg(&f.table(), &spec(ChartKind::Scatter), 900, 500).unwrap(), "<circle"), 1000);
+    let line = chart_svg(&f.table(), &spec(ChartKind::Line), 900, 500).unwrap();
+    assert_eq!(count(&line, "stroke-width=\"2\" points="), 1);
+}
