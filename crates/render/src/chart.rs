@@ -432,7 +432,7 @@ pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<Ch
 /// A bin width people read easily: 1, 2 or 5 times a power of ten; for durations whole
 /// seconds, minutes or hours.
 fn nice_width(raw: f64, format: ValueFormat) -> f64 {
-    if !(raw > 0.0) {
+    if raw.is_nan() || raw <= 0.0 {
         return 1.0;
     }
     if format == ValueFormat::Duration {

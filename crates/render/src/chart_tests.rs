@@ -446,7 +446,7 @@ fn pdf_of_a_report_has_title_filters_chart_and_paginated_table() {
     // Page 1 holds 7 rows under the three-line heading block and the chart, later pages 32
     // each: 7 + 10 × 32 ≥ 300.
     assert_eq!(pages, 11, "{text}");
-    assert_eq!(text.matches("First response").count() >= pages, true, "the header on every page");
+    assert!(text.matches("First response").count() >= pages, "the header on every page");
     assert!(text.contains("c299") && text.contains(&format!("Page {pages} of {pages}")));
     assert!(text.contains("Channel is WhatsApp"));
 }
@@ -572,4 +572,28 @@ fn a_thousand_points_draw_as_svg() {
     assert_eq!(count(&chart_svg(&f.table(), &spec(ChartKind::Scatter), 900, 500).unwrap(), "<circle"), 1000);
     let line = chart_svg(&f.table(), &spec(ChartKind::Line), 900, 500).unwrap();
     assert_eq!(count(&line, "stroke-width=\"2\" points="), 1);
+}
+
+/// Prints how long the live preview's SVG takes for 1,000 points (run with `--ignored
+/// --nocapture`, in release for a real number). Not a timed test: it asserts nothing on time.
+#[test]
+#[ignore]
+fn preview_time_for_a_thousand_points() {
+    let n = 1000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let y: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64).collect();
+    let labels: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    let frame = DataFrame::new(n, vec![Column::new("p".into(), labels), Column::new("x".into(), x), Column::new("y".into(), y)]).unwrap();
+    let f = Fixture { frame, columns: vec![rc("Point", ValueFormat::Text), rc("Handled", ValueFormat::Number), rc("Waiting", ValueFormat::Number)], groups: 1, title: "Many", applied: vec![] };
+    for kind in [ChartKind::Bar, ChartKind::Line, ChartKind::Area, ChartKind::Scatter, ChartKind::Histogram, ChartKind::Pie] {
+        let mut times: Vec<f64> = (0..9)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                chart_svg(&f.table(), &spec(kind), 900, 500).unwrap();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        println!("{kind:?}: median {:.1} ms", times[4]);
+    }
 }

@@ -221,7 +221,7 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
         let i = v.round();
         if upright {
             String::new()
-        } else if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n && (i as usize) % step == 0 {
+        } else if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n && (i as usize).is_multiple_of(step) {
             shown_labels[i as usize].clone()
         } else {
             String::new()
@@ -448,7 +448,7 @@ pub(crate) fn pie<DB: DrawingBackend>(root: &Area<DB>, title: &str, slices: &[(S
         if share >= 0.05 {
             let mid = angle + sweep / 2.0;
             let r = if donut { (outer + inner) / 2.0 } else { outer * 0.62 };
-            let text = if look.data_labels { format!("{}", number_text(*v, format)) } else { share_text(share) };
+            let text = if look.data_labels { number_text(*v, format) } else { share_text(share) };
             let style = look.font(12.0, WHITE).pos(Pos::new(HPos::Center, VPos::Center));
             plot.draw_text(&text, &style, at(mid, r)).map_err(draw_error)?;
         }
