@@ -122,6 +122,11 @@ impl From<RenderError> for switchboard_model::AppError {
     }
 }
 
+/// Whether a report of this kind has a chart to draw (tables and pivot tables do not).
+pub fn draws_chart(kind: switchboard_model::spec::ChartKind) -> bool {
+    !matches!(kind, switchboard_model::spec::ChartKind::Table | switchboard_model::spec::ChartKind::PivotTable)
+}
+
 /// The chart as an SVG document of `width` × `height` pixels: what the app shows.
 pub fn chart_svg(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<String, RenderError> {
     let mut out = String::new();
