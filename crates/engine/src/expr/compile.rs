@@ -588,10 +588,10 @@ impl Ctx<'_> {
                 self.want(&a, &args[0], &[ValueKind::Time], &needs(ValueKind::Time))?;
                 self.want(&b, &args[1], &[ValueKind::Time], &needs(ValueKind::Time))?;
                 let (per, format) = match name {
-                    "seconds_between" => (1_000.0, ValueFormat::Duration),
-                    "minutes_between" => (60_000.0, ValueFormat::Number),
-                    "hours_between" => (3_600_000.0, ValueFormat::Number),
-                    _ => (86_400_000.0, ValueFormat::Number),
+                    "seconds_between" => (1.0, ValueFormat::Duration),
+                    "minutes_between" => (60.0, ValueFormat::Number),
+                    "hours_between" => (3_600.0, ValueFormat::Number),
+                    _ => (86_400.0, ValueFormat::Number),
                 };
                 // Days count on the local calendar (a DST day is still one day); the others are
                 // elapsed time.
@@ -600,7 +600,9 @@ impl Ctx<'_> {
                 } else {
                     (millis(a.expr), millis(b.expr))
                 };
-                number((y - x).cast(DataType::Float64) / lit(per), format)
+                // Through whole seconds first, so that 90 minutes is exactly 1.5 hours.
+                let seconds = (y - x).cast(DataType::Float64) / lit(1000.0);
+                number(if per == 1.0 { seconds } else { seconds / lit(per) }, format)
             }
             "lower" | "upper" | "trim" | "len" => {
                 count(1, Some(1))?;

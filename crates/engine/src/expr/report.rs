@@ -197,13 +197,16 @@ fn share_measure(m: &Measure, cat: &Catalogue, tz: Tz) -> Result<(Expr, Vec<&'st
         Some(text) => {
             let c = boolean(text, "rows it is taken of")?;
             uses.extend(c.uses.iter().copied());
-            c.expr.fill_null(lit(false))
+            Some(c.expr.fill_null(lit(false)))
         }
-        None => lit(true),
+        None => None,
     };
     let hit = condition.expr.fill_null(lit(false));
-    let numerator = hit.and(of.clone()).cast(DataType::Float64).sum();
-    let denominator = of.cast(DataType::Float64).sum();
+    let (numerator, denominator) = match of {
+        Some(of) => (hit.and(of.clone()).cast(DataType::Float64).sum(), of.cast(DataType::Float64).sum()),
+        // A constant `of` would not count rows, so "all rows" is the row count itself.
+        None => (hit.cast(DataType::Float64).sum(), len().cast(DataType::Float64)),
+    };
     let share = when(denominator.clone().eq(lit(0.0)))
         .then(lit(Null {}).cast(DataType::Float64))
         .otherwise(numerator / denominator);
