@@ -505,7 +505,7 @@ impl Ctx<'_> {
                 Typed { expr: when(c.expr).then(then).otherwise(otherwise), kind, format }
             }
             "case" => {
-                if args.len() < 3 || args.len() % 2 == 0 {
+                if args.len() < 3 || args.len().is_multiple_of(2) {
                     return Err(self.err(
                         n.start,
                         n.end,
