@@ -19,18 +19,24 @@
 //!   cache is one implementation among others.
 
 mod catalogue;
+mod drill;
 mod error;
 mod filter;
 mod output;
 mod plan;
 mod request;
+mod shape;
 mod source;
 
 pub use catalogue::close_names;
+pub use drill::{drill, preview};
 pub use error::EngineError;
 pub use output::ReportOutput;
 pub use plan::run;
+pub use shape::ALL_OTHERS;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod shape_tests;
