@@ -125,6 +125,7 @@ fn finish(
         chart: None,
         offsets: Vec::new(),
         total_rows: Some(total),
+        long: None,
     })
 }
 

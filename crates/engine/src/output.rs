@@ -24,6 +24,9 @@ pub struct ReportOutput {
     pub offsets: Vec<TimeOffsets>,
     /// Rows in the full result when `frame` holds only the first ones (previews, drill-downs).
     pub total_rows: Option<usize>,
+    /// A pivoted result as it was before the pivot (one row per group combination), for
+    /// writers that lay a crosstab out themselves (`write_xlsx_crosstab`, `XlsxOptions::pivot`).
+    pub long: Option<Box<ReportOutput>>,
 }
 
 impl ReportOutput {

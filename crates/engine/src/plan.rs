@@ -330,28 +330,6 @@ pub(crate) fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Re
     Ok((expr, m.format.unwrap_or(default)))
 }
 
-/// A sort names a result heading; the underlying column name of a group is accepted too.
-#[allow(dead_code)]
-fn sort_column(
-    wanted: &str,
-    columns: &[ResultColumn],
-    groups: &[(&switchboard_model::spec::GroupBy, &ColumnInfo)],
-) -> Result<String, EngineError> {
-    if let Some(c) = columns.iter().find(|c| c.name == wanted) {
-        return Ok(c.name.clone());
-    }
-    if let Some(c) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(wanted.trim())) {
-        return Ok(c.name.clone());
-    }
-    if let Some(i) = groups.iter().position(|(g, _)| g.column == wanted) {
-        return Ok(columns[i].name.clone());
-    }
-    Err(EngineError::UnknownSortColumn {
-        column: wanted.to_string(),
-        valid: columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
-    })
-}
-
 fn period_words(spec: &ReportSpec, now: DateTime<Utc>, tz: Tz, column: Option<&ColumnInfo>) -> String {
     let mut words = match spec.period.local_dates(now, tz) {
         None => "Period: All time".to_string(),

@@ -482,7 +482,21 @@ pub(crate) fn summarize(
     }
     let mut frame = lf.collect()?;
     let mut groups = keys.len();
+    let mut long = None;
     if let Some(p) = pivot {
+        let (long_frame, long_offsets) = split_hidden(frame.clone())?;
+        long = Some(Box::new(ReportOutput {
+            frame: long_frame,
+            title: plan::title(spec, &cat, &columns, groups),
+            columns: columns.clone(),
+            groups,
+            applied: applied.clone(),
+            timezone: spec.timezone.as_deref().unwrap_or("UTC").trim().to_string(),
+            chart: spec.chart.clone(),
+            offsets: long_offsets,
+            total_rows: None,
+            long: None,
+        }));
         let g = group_index(Some(&p.column), &keys)?.ok_or_else(|| {
             EngineError::InvalidReport("The pivot needs the group whose values become columns.".into())
         })?;
@@ -505,6 +519,7 @@ pub(crate) fn summarize(
         chart: spec.chart.clone(),
         offsets,
         total_rows: None,
+        long,
     })
 }
 
