@@ -32,9 +32,9 @@ pub fn drill(
     now: DateTime<Utc>,
     limit: usize,
 ) -> Result<ReportOutput, EngineError> {
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
-    let extra = identity_columns(&cat);
+    let extra = identity_columns(&Catalogue::for_dataset(&spec.dataset)?);
     let shaped = shape::keyed_rows(spec, source, now, &extra)?;
+    let cat = &shaped.cat;
     let mut lf = shaped.lf;
     let mut words = Vec::new();
     for k in keys {
@@ -54,7 +54,7 @@ pub fn drill(
         lf = lf.filter(cell_predicate(g, &k.value)?);
         words.push(format!("{} = {}", g.heading, value_words(&k.value)));
     }
-    let mut columns = row_columns(&cat, spec, &extra, shaped.tz)?;
+    let mut columns = row_columns(cat, spec, &extra, shaped.tz)?;
     for g in &shaped.keys {
         if !columns.iter().any(|(_, c)| c.name == g.heading) {
             columns.push((col(g.heading.as_str()), ResultColumn { name: g.heading.clone(), format: g.format }));
@@ -83,10 +83,10 @@ pub fn preview(
         out.total_rows = Some(total);
         return Ok(out);
     }
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
-    let extra = identity_columns(&cat);
+    let extra = identity_columns(&Catalogue::for_dataset(&spec.dataset)?);
     let rows = plan::rows(spec, source, now, step, &extra)?;
-    let columns = row_columns(&cat, spec, &extra, rows.tz)?;
+    let cat = &rows.cat;
+    let columns = row_columns(cat, spec, &extra, rows.tz)?;
     let title = match step {
         ReportStep::Dataset => format!("{}: the rows read", cat.table.label),
         ReportStep::Joins => format!("{}: after the joins", cat.table.label),
@@ -149,7 +149,7 @@ fn row_columns(cat: &Catalogue, spec: &ReportSpec, extra: &[&'static str], tz: T
         .iter()
         .map(|s| s.to_string())
         .chain(spec.group_by.iter().map(|g| g.column.clone()))
-        .chain(spec.filters.iter().map(|f| f.column.clone()))
+        .chain(spec.filters.iter().filter(|f| f.op != switchboard_model::spec::FilterOp::Expression).map(|f| f.column.clone()))
         .chain(spec.measures.iter().filter_map(|m| m.column.clone()));
     for n in names {
         let info = cat.get(&n)?;

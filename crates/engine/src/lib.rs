@@ -29,6 +29,7 @@
 mod catalogue;
 mod drill;
 mod error;
+mod expr;
 mod filter;
 mod output;
 mod plan;
@@ -39,6 +40,8 @@ mod source;
 pub use catalogue::close_names;
 pub use drill::{drill, preview};
 pub use error::EngineError;
+pub use expr::report::custom_fields;
+pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
 pub use shape::ALL_OTHERS;

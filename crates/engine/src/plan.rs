@@ -2,6 +2,7 @@
 
 use crate::catalogue::{Catalogue, ColumnInfo, Kind, Origin};
 use crate::error::EngineError;
+use crate::expr::report::ReportExpressions;
 use crate::filter;
 use crate::output::ReportOutput;
 use crate::source::{FrameRequest, FrameSource, TimeRange};
@@ -10,7 +11,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 use switchboard_model::canonical::{Derivation, Lookup, ValueFormat};
 use switchboard_model::ipc::{ReportStep, ResultColumn};
-use switchboard_model::spec::{Aggregation, Measure, ReportSpec};
+use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec};
 
 /// Runs a report on the data `source` holds, resolving relative periods against `now`.
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
@@ -24,6 +25,9 @@ pub(crate) struct Rows {
     pub tz: Tz,
     /// Human words for the period, the filters and the timezone.
     pub applied: Vec<String>,
+    /// The dataset's columns with the report's custom columns.
+    pub cat: Catalogue,
+    pub expressions: ReportExpressions,
 }
 
 /// The report's timezone (UTC when it sets none).
@@ -43,12 +47,15 @@ pub(crate) fn rows(
     extra: &[&'static str],
 ) -> Result<Rows, EngineError> {
     let tz = report_tz(spec)?;
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
+    let mut cat = Catalogue::for_dataset(&spec.dataset)?;
+    let expressions = ReportExpressions::compile(spec, &mut cat, tz)?;
+    let cat = cat;
 
     // Resolve every name first so that a typo is reported before any data is read.
     let filters = spec
         .filters
         .iter()
+        .filter(|f| f.op != FilterOp::Expression)
         .map(|f| Ok((f, cat.get(&f.column)?)))
         .collect::<Result<Vec<_>, EngineError>>()?;
     let groups = spec
@@ -97,6 +104,7 @@ pub(crate) fn rows(
         .chain(measures.iter().filter_map(|(_, c)| *c))
         .chain(extra.iter().copied())
         .collect();
+    let used = expressions.expand(&cat, used)?;
     let mut lookups: Vec<&'static Lookup> = Vec::new();
     for c in &used {
         if let Origin::Lookup(l) = c.origin {
@@ -129,6 +137,7 @@ pub(crate) fn rows(
     if !derived.is_empty() {
         lf = lf.with_columns(derived.iter().map(|c| derived_expr(c)).collect::<Vec<_>>());
     }
+    lf = expressions.add_columns(lf, &used);
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
     if step_rank(upto) >= step_rank(ReportStep::Filters) {
@@ -137,9 +146,13 @@ pub(crate) fn rows(
             lf = lf.filter(compiled.predicate);
             applied.push(compiled.words);
         }
+        for (predicate, words) in expressions.filters() {
+            lf = lf.filter(predicate.clone());
+            applied.push(words.clone());
+        }
     }
     applied.push(format!("Timezone: {tz}"));
-    Ok(Rows { lf, tz, applied })
+    Ok(Rows { lf, tz, applied, cat, expressions })
 }
 
 /// The notebook's order of steps.

@@ -283,16 +283,19 @@ pub(crate) fn keyed_rows(
         ));
     }
     let rows = plan::rows(spec, source, now, ReportStep::Limit, extra)?;
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
+    let cat = rows.cat;
     let tz = rows.tz;
     let mut keys = Vec::new();
     for g in &spec.group_by {
         keys.push(group_key(g, cat.get(&g.column)?, tz)?);
     }
     let mut measures = Vec::new();
-    for m in &spec.measures {
+    for (i, m) in spec.measures.iter().enumerate() {
         let info = m.column.as_deref().map(|c| cat.get(c)).transpose()?;
-        let (expr, format) = plan::measure_expr(m, info, tz)?;
+        let (expr, format) = match rows.expressions.share(i, m) {
+            Some(share) => share,
+            None => plan::measure_expr(m, info, tz)?,
+        };
         measures.push((m.label.clone(), expr, format));
     }
     let headings: Vec<&str> =
