@@ -1,6 +1,7 @@
 //! switchboard-engine: turns a report spec into a result table.
 //!
-//! A spec (dataset, period, filters, groups with time buckets, measures, sort, limit) is
+//! A spec (dataset, period, filters, groups with time buckets, measures, having, top N, pivot,
+//! sort, limit) is
 //! compiled into one polars lazy plan. Why it is shaped so:
 //!
 //! - **Read little.** The engine works out which stored columns the report touches (directly,
@@ -15,25 +16,38 @@
 //! - **Local time everywhere.** Buckets are cut on the wall-clock time of the report's IANA
 //!   timezone (so a DST week is still one week and a Kolkata evening lands on the right day)
 //!   and come out as naive local datetimes, which is also what exports write.
+//! - **The summary's shape** (buckets, weekdays, bins, top N, having, sort, pivot) lives in
+//!   `shape.rs`; drill-downs and step previews (`drill.rs`) reuse its row keys, so a cell's
+//!   rows are exactly the rows its count counted. Hour and half-hour buckets are keyed by
+//!   local time *and* UTC offset: the hour clocks go back stays two rows, told apart by
+//!   [`ReportOutput::offsets`] (IPC `ReportResult.offsets`, files via
+//!   [`ReportOutput::for_export`]). Weekdays are names ordered from the week's first day;
+//!   bins are labels ("30–60", "≥ 600") ordered by value.
 //! - **The source is a trait** so tests run on hand-built frames ([`MemorySource`]) and the
 //!   cache is one implementation among others.
 
 mod catalogue;
+mod drill;
 mod error;
 mod expr;
 mod filter;
 mod output;
 mod plan;
 mod request;
+mod shape;
 mod source;
 
 pub use catalogue::close_names;
+pub use drill::{drill, preview};
 pub use error::EngineError;
 pub use expr::report::custom_fields;
 pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
+pub use shape::ALL_OTHERS;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod shape_tests;

@@ -222,6 +222,12 @@ format?: ValueFormat, };
 
 export type ReportStep = "dataset" | "joins" | "columns" | "filters" | "summarize" | "having" | "sort" | "limit";
 
+export type TimeOffsets = { 
+/**
+ * Index of the column in `columns`.
+ */
+column: number, minutes: Array<number | null>, };
+
 export type CellKey = { 
 /**
  * A group heading of the result.
@@ -261,7 +267,15 @@ groups: number,
  * Why the result is empty, in words: which filter excluded everything, or that the
  * period holds no data yet.
  */
-notice?: string, };
+notice?: string, 
+/**
+ * For each half-hour or hour bucket column: the UTC offset of each sent row's bucket.
+ * On the day clocks go back the same wall-clock hour happens twice and comes as two rows
+ * with the same time value; show the offset with the time ("02:00 (+02:00)",
+ * "02:00 (+01:00)") where a column holds the same time twice. A drill-down names such a
+ * bucket exactly with an RFC 3339 text (`2026-10-25T02:00:00+01:00`).
+ */
+offsets?: Array<TimeOffsets>, };
 
 export type TemplateSummary = { 
 /**
