@@ -64,7 +64,19 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let text: String = arg(args, "text")?;
             to_json(switchboard_engine::expression_check(&spec, &text))
         }
-        "metrics" | "datasets" | "fields" | "column_values" | "preview" | "drill" => {
+        "preview" => {
+            let spec = with_timezone(ws, arg(args, "spec")?);
+            let step = arg(args, "step")?;
+            let out = switchboard_engine::preview(&spec, step, ws.cache().as_ref(), now, PREVIEW_ROWS)?;
+            to_json(out.to_ipc(PREVIEW_ROWS))
+        }
+        "drill" => {
+            let spec = with_timezone(ws, arg(args, "spec")?);
+            let keys: Vec<switchboard_model::ipc::CellKey> = arg(args, "keys")?;
+            let out = switchboard_engine::drill(&spec, &keys, ws.cache().as_ref(), now, PREVIEW_ROWS)?;
+            to_json(out.to_ipc(PREVIEW_ROWS))
+        }
+        "metrics" | "datasets" | "fields" | "column_values" => {
             Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
         }
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
