@@ -108,7 +108,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
     for (f, info) in &filters {
-        let compiled = filter::compile(f, info, tz)?;
+        let compiled = filter::compile_at(f, info, tz, Some(now))?;
         lf = lf.filter(compiled.predicate);
         applied.push(compiled.words);
     }
