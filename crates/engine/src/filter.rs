@@ -58,6 +58,7 @@ pub struct CompiledFilter {
 }
 
 /// [`compile_at`] for filters that do not depend on the clock; a period filter needs one.
+#[allow(dead_code)]
 pub fn compile(filter: &Filter, info: &ColumnInfo, tz: Tz) -> Result<CompiledFilter, EngineError> {
     compile_at(filter, info, tz, None)
 }

@@ -16,21 +16,33 @@
 //!   timezone (so a DST week is still one week and a Kolkata evening lands on the right day)
 //!   and come out as naive local datetimes, which is also what exports write.
 //! - **The source is a trait** so tests run on hand-built frames ([`MemorySource`]) and the
-//!   cache is one implementation among others.
+//!   cache is one implementation among others; [`CachedSource`] keeps recent frames in
+//!   memory in front of any of them.
+//! - **Joins follow known relations** (`relation.rs`): a report names `agent` or `messages`,
+//!   never a join condition, and the builder says where rows multiply.
 
+mod builder;
 mod catalogue;
 mod error;
 mod filter;
+mod frame_cache;
+mod notice;
+mod relation;
 mod output;
 mod plan;
 mod request;
 mod source;
 
+pub use builder::{column_values, datasets, fields};
 pub use catalogue::close_names;
+pub use frame_cache::{CachedSource, DEFAULT_CAPACITY_BYTES};
+pub use relation::{Relation, RELATIONS};
 pub use error::EngineError;
 pub use output::ReportOutput;
 pub use plan::run;
-pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
+pub use source::{FrameRequest, FrameSource, MemorySource, TableInfo, TimeRange};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_data;

@@ -17,6 +17,9 @@ pub struct ReportOutput {
     pub applied: Vec<String>,
     pub timezone: String,
     pub chart: Option<ChartSpec>,
+    /// Why the result is empty, in words (no data in the period, or the filter that removed
+    /// the last rows); None when there are rows.
+    pub notice: Option<String>,
 }
 
 impl ReportOutput {
@@ -44,7 +47,7 @@ impl ReportOutput {
             applied: self.applied.clone(),
             chart_svg: None,
             groups: self.groups as u32,
-            notice: None,
+            notice: self.notice.clone(),
         }
     }
 }

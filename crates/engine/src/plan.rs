@@ -16,7 +16,7 @@ use switchboard_model::spec::{Aggregation, Measure, ReportSpec, TimeBucket};
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
     let tz_name = spec.timezone.as_deref().unwrap_or("UTC").trim();
     let tz: Tz = tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })?;
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
+    let cat = Catalogue::for_spec(spec, source)?;
     if spec.group_by.is_empty() && spec.measures.is_empty() {
         return Err(EngineError::InvalidReport(
             "The report has nothing to show: add a measure (for example a count) or a column to group by.".into(),
@@ -82,7 +82,8 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         }
     }
     let scoped = cat.table.column("source").is_some();
-    let mut needed: Vec<&'static str> = dedupe(used.iter().flat_map(|c| c.inputs()));
+    let mut needed: Vec<&'static str> =
+        dedupe(used.iter().flat_map(|c| c.inputs()).chain(crate::relation::base_inputs(&cat.joins, &used)));
     if !lookups.is_empty() && scoped && !needed.contains(&"source") {
         needed.push("source");
     }
@@ -101,17 +102,23 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     for l in &lookups {
         lf = join_lookup(lf, l, scoped, source)?;
     }
+    lf = crate::relation::apply(lf, &cat.joins, &used, source)?;
     let derived: Vec<&ColumnInfo> = dedupe_by_name(used.iter().copied().filter(|c| matches!(c.origin, Origin::Derived(_))));
     if !derived.is_empty() {
         lf = lf.with_columns(derived.iter().map(|c| derived_expr(c)).collect::<Vec<_>>());
     }
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
+    // Kept to explain an empty result (see `notice`); lazy, so free unless used.
+    let unfiltered = lf.clone();
+    let mut stages: Vec<(Expr, String)> = Vec::new();
     for (f, info) in &filters {
         let compiled = filter::compile_at(f, info, tz, Some(now))?;
-        lf = lf.filter(compiled.predicate);
+        lf = lf.filter(compiled.predicate.clone());
+        stages.push((compiled.predicate, compiled.words.clone()));
         applied.push(compiled.words);
     }
+    let filtered = lf.clone();
     applied.push(format!("Timezone: {tz}"));
 
     let mut columns: Vec<ResultColumn> = Vec::new();
@@ -180,8 +187,14 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         lf = lf.limit(n as IdxSize);
     }
     let frame = lf.collect()?;
+    let notice = if frame.height() == 0 || groups.is_empty() {
+        crate::notice::explain(&unfiltered, &filtered, &stages, &cat, &spec.period, !spec.having.is_empty())?
+    } else {
+        None
+    };
 
     Ok(ReportOutput {
+        notice,
         frame,
         title: title(spec, &cat, &columns, groups.len()),
         columns,
