@@ -126,6 +126,7 @@ fn finish(
         offsets: Vec::new(),
         total_rows: Some(total),
         long: None,
+        notice: None,
     })
 }
 

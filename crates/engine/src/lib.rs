@@ -24,30 +24,42 @@
 //!   [`ReportOutput::for_export`]). Weekdays are names ordered from the week's first day;
 //!   bins are labels ("30–60", "≥ 600") ordered by value.
 //! - **The source is a trait** so tests run on hand-built frames ([`MemorySource`]) and the
-//!   cache is one implementation among others.
+//!   cache is one implementation among others; [`CachedSource`] keeps recent frames in
+//!   memory in front of any of them.
+//! - **Joins follow known relations** (`relation.rs`): a report names `agent` or `messages`,
+//!   never a join condition, and the builder says where rows multiply.
 
+mod builder;
 mod catalogue;
 mod drill;
 mod error;
 mod expr;
 mod filter;
+mod frame_cache;
+mod notice;
+mod relation;
 mod output;
 mod plan;
 mod request;
 mod shape;
 mod source;
 
+pub use builder::{column_values, datasets, fields};
 pub use catalogue::close_names;
 pub use drill::{drill, preview};
+pub use frame_cache::{CachedSource, DEFAULT_CAPACITY_BYTES};
+pub use relation::{Relation, RELATIONS};
 pub use error::EngineError;
 pub use expr::report::custom_fields;
 pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
 pub use shape::ALL_OTHERS;
-pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
+pub use source::{FrameRequest, FrameSource, MemorySource, TableInfo, TimeRange};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod shape_tests;
+#[cfg(test)]
+mod tests_data;

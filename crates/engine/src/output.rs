@@ -27,6 +27,9 @@ pub struct ReportOutput {
     /// A pivoted result as it was before the pivot (one row per group combination), for
     /// writers that lay a crosstab out themselves (`write_xlsx_crosstab`, `XlsxOptions::pivot`).
     pub long: Option<Box<ReportOutput>>,
+    /// Why the result is empty, in words (no data in the period, or the filter that removed
+    /// the last rows); None when there are rows.
+    pub notice: Option<String>,
 }
 
 impl ReportOutput {
@@ -54,7 +57,7 @@ impl ReportOutput {
             applied: self.applied.clone(),
             chart_svg: None,
             groups: self.groups as u32,
-            notice: None,
+            notice: self.notice.clone(),
             offsets: (!self.offsets.is_empty()).then(|| {
                 self.offsets
                     .iter()

@@ -28,6 +28,10 @@ pub(crate) struct Rows {
     /// The dataset's columns with the report's custom columns.
     pub cat: Catalogue,
     pub expressions: ReportExpressions,
+    /// The rows before the filters, and each filter with its words: what explains an empty
+    /// result (`notice`).
+    pub unfiltered: LazyFrame,
+    pub stages: Vec<(Expr, String)>,
 }
 
 /// The report's timezone (UTC when it sets none).
@@ -47,7 +51,7 @@ pub(crate) fn rows(
     extra: &[&'static str],
 ) -> Result<Rows, EngineError> {
     let tz = report_tz(spec)?;
-    let mut cat = Catalogue::for_dataset(&spec.dataset)?;
+    let mut cat = Catalogue::for_spec(spec, source)?;
     let expressions = ReportExpressions::compile(spec, &mut cat, tz)?;
     let cat = cat;
 
@@ -114,7 +118,8 @@ pub(crate) fn rows(
         }
     }
     let scoped = cat.table.column("source").is_some();
-    let mut needed: Vec<&'static str> = dedupe(used.iter().flat_map(|c| c.inputs()));
+    let mut needed: Vec<&'static str> =
+        dedupe(used.iter().flat_map(|c| c.inputs()).chain(crate::relation::base_inputs(&cat.joins, &used)));
     if !lookups.is_empty() && scoped && !needed.contains(&"source") {
         needed.push("source");
     }
@@ -133,6 +138,7 @@ pub(crate) fn rows(
     for l in &lookups {
         lf = join_lookup(lf, l, scoped, source)?;
     }
+    lf = crate::relation::apply(lf, &cat.joins, &used, source)?;
     let derived: Vec<&ColumnInfo> = dedupe_by_name(used.iter().copied().filter(|c| matches!(c.origin, Origin::Derived(_))));
     if !derived.is_empty() {
         lf = lf.with_columns(derived.iter().map(|c| derived_expr(c)).collect::<Vec<_>>());
@@ -140,19 +146,24 @@ pub(crate) fn rows(
     lf = expressions.add_columns(lf, &used);
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
+    // Kept to explain an empty result (see `notice`); lazy, so free unless used.
+    let unfiltered = lf.clone();
+    let mut stages: Vec<(Expr, String)> = Vec::new();
     if step_rank(upto) >= step_rank(ReportStep::Filters) {
         for (f, info) in &filters {
-            let compiled = filter::compile(f, info, tz)?;
-            lf = lf.filter(compiled.predicate);
+            let compiled = filter::compile_at(f, info, tz, Some(now))?;
+            lf = lf.filter(compiled.predicate.clone());
+            stages.push((compiled.predicate, compiled.words.clone()));
             applied.push(compiled.words);
         }
         for (predicate, words) in expressions.filters() {
             lf = lf.filter(predicate.clone());
+            stages.push((predicate.clone(), words.clone()));
             applied.push(words.clone());
         }
     }
     applied.push(format!("Timezone: {tz}"));
-    Ok(Rows { lf, tz, applied, cat, expressions })
+    Ok(Rows { lf, tz, applied, cat, expressions, unfiltered, stages })
 }
 
 /// The notebook's order of steps.

@@ -268,6 +268,10 @@ pub(crate) struct Shaped {
     pub cat: Catalogue,
     /// The group cut by top N and whether "All others" is kept.
     pub top: Option<(usize, bool)>,
+    /// The rows before and after the filters, and each filter: what explains an empty result.
+    pub unfiltered: LazyFrame,
+    pub filtered: LazyFrame,
+    pub stages: Vec<(Expr, String)>,
 }
 
 /// Rows with their group keys added and top N applied, ready to summarize or drill into.
@@ -311,6 +315,8 @@ pub(crate) fn keyed_rows(
         }
     }
     let mut lf = rows.lf;
+    let filtered = lf.clone();
+    let (unfiltered, stages) = (rows.unfiltered, rows.stages);
     if !keys.is_empty() {
         lf = lf.with_columns(keys.iter().flat_map(|k| k.exprs()).collect::<Vec<_>>());
     }
@@ -322,7 +328,7 @@ pub(crate) fn keyed_rows(
         top = Some((group_index(t.group.as_deref(), &keys)?.unwrap_or(0), t.others));
         applied.push(words);
     }
-    Ok(Shaped { lf, keys, measures, tz, applied, cat, top })
+    Ok(Shaped { lf, keys, measures, tz, applied, cat, top, unfiltered, filtered, stages })
 }
 
 /// The group a name means: a heading, or the spec's column name.
@@ -429,7 +435,7 @@ pub(crate) fn summarize(
     now: DateTime<Utc>,
     upto: ReportStep,
 ) -> Result<ReportOutput, EngineError> {
-    let Shaped { lf, keys, measures, tz: _, mut applied, cat, top } = keyed_rows(spec, source, now, &[])?;
+    let Shaped { lf, keys, measures, tz: _, mut applied, cat, top, unfiltered, filtered, stages } = keyed_rows(spec, source, now, &[])?;
     let aggs: Vec<Expr> = measures.iter().map(|(h, e, _)| e.clone().alias(h.as_str())).collect();
     let key_cols: Vec<Expr> = keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect();
     let mut lf = if key_cols.is_empty() { lf.select(aggs) } else { lf.group_by(key_cols).agg(aggs) };
@@ -499,6 +505,7 @@ pub(crate) fn summarize(
             offsets: long_offsets,
             total_rows: None,
             long: None,
+            notice: None,
         }));
         let g = group_index(Some(&p.column), &keys)?.ok_or_else(|| {
             EngineError::InvalidReport("The pivot needs the group whose values become columns.".into())
@@ -512,7 +519,13 @@ pub(crate) fn summarize(
         }
     }
     let (frame, offsets) = split_hidden(frame)?;
+    let notice = if frame.height() == 0 || keys.is_empty() {
+        crate::notice::explain(&unfiltered, &filtered, &stages, &cat, &spec.period, !spec.having.is_empty())?
+    } else {
+        None
+    };
     Ok(ReportOutput {
+        notice,
         frame,
         title: plan::title(spec, &cat, &columns, groups),
         columns,

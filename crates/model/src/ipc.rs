@@ -93,6 +93,20 @@ pub struct ExpressionCheck {
     pub format: Option<ValueFormat>,
 }
 
+/// A dataset the builder offers: a canonical table, or a raw table of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DatasetInfo {
+    /// What a spec's `dataset` holds (`conversations`, `raw_chatwoot_conversations`).
+    pub name: String,
+    pub label: String,
+    /// `Contact center` for the canonical tables, `Raw data: <Platform>` for raw ones.
+    pub section: String,
+    /// Rows over every connection, when the source knows.
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub rows: Option<u64>,
+}
+
 /// A metric of the library, with the exact definition shown to the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MetricInfo {
@@ -441,6 +455,7 @@ pub fn typescript_bindings() -> String {
         TopN::decl(&cfg),
         MeasureWindow::decl(&cfg),
         FieldInfo::decl(&cfg),
+        DatasetInfo::decl(&cfg),
         MetricInfo::decl(&cfg),
         ExpressionCheck::decl(&cfg),
         ReportStep::decl(&cfg),

@@ -76,9 +76,19 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let out = switchboard_engine::drill(&spec, &keys, ws.cache().as_ref(), now, PREVIEW_ROWS)?;
             to_json(out.to_ipc(PREVIEW_ROWS))
         }
-        "metrics" | "datasets" | "fields" | "column_values" => {
-            Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
+        "datasets" => to_json(switchboard_engine::datasets(ws.cache().as_ref())),
+        "fields" => {
+            let spec = with_timezone(ws, arg(args, "spec")?);
+            to_json(switchboard_engine::fields(&spec, ws.cache().as_ref())?)
         }
+        "column_values" => {
+            let spec = with_timezone(ws, arg(args, "spec")?);
+            let column: String = arg(args, "column")?;
+            let search: String = opt_arg(args, "search")?.unwrap_or_default();
+            let values = switchboard_engine::column_values(&spec, &column, &search, 200, ws.cache().as_ref(), now)?;
+            to_json(values.into_iter().map(|(value, count)| serde_json::json!({ "value": value, "count": count })).collect::<Vec<_>>())
+        }
+        "metrics" => Err(WorkspaceError::NotFound("\"metrics\" is not available yet.".into())),
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
     }
 }

@@ -200,6 +200,20 @@ kind: string,
  */
 section: string, description: string, };
 
+export type DatasetInfo = { 
+/**
+ * What a spec's `dataset` holds (`conversations`, `raw_chatwoot_conversations`).
+ */
+name: string, label: string, 
+/**
+ * `Contact center` for the canonical tables, `Raw data: <Platform>` for raw ones.
+ */
+section: string, 
+/**
+ * Rows over every connection, when the source knows.
+ */
+rows?: number, };
+
 export type MetricInfo = { id: string, label: string, definition: string, format: ValueFormat, 
 /**
  * The dataset it is computed on.
