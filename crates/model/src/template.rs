@@ -738,6 +738,9 @@ pub fn dashboard_schema() -> Value {
 
 fn schema_of<T: JsonSchema>(id: &str, title: &str, kind: &str) -> Value {
     let mut s = serde_json::to_value(schemars::schema_for!(T)).expect("a schema serializes");
+    // The types refuse unknown fields only so that parsing can find and keep them; a file
+    // with fields from a newer version or a hand edit is valid and its extras are kept.
+    allow_additional_properties(&mut s);
     if let Value::Object(m) = &mut s {
         m.insert("$id".into(), Value::from(id));
         m.insert("title".into(), Value::from(title));
@@ -748,6 +751,19 @@ fn schema_of<T: JsonSchema>(id: &str, title: &str, kind: &str) -> Value {
         }
     }
     s
+}
+
+fn allow_additional_properties(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("additionalProperties") == Some(&Value::Bool(false)) {
+                m.remove("additionalProperties");
+            }
+            m.values_mut().for_each(allow_additional_properties);
+        }
+        Value::Array(a) => a.iter_mut().for_each(allow_additional_properties),
+        _ => {}
+    }
 }
 
 /// A JSON tree that keeps the order of object fields, so a saved file lists fields in the

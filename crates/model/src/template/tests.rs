@@ -266,6 +266,10 @@ fn built_in_templates_pass_the_published_schema() {
     let mut bad: Value = serde_json::from_str(V2).unwrap();
     bad["spec"]["measures"][0]["aggregation"] = "average".into();
     assert!(!report.is_valid(&bad));
+    // Extra fields are valid: they are kept, not refused.
+    let mut extra: Value = serde_json::from_str(V2).unwrap();
+    extra["spec"]["measures"][0]["x-colour"] = "#ff0000".into();
+    assert!(report.is_valid(&extra));
     let dashboard = jsonschema::validator_for(&dashboard_schema()).unwrap();
     let d: Value = serde_json::from_str(DASHBOARD).unwrap();
     assert!(dashboard.is_valid(&d), "{:?}", dashboard.iter_errors(&d).map(|e| e.to_string()).collect::<Vec<_>>());
