@@ -590,6 +590,20 @@ fn apply_parameters(
     Ok(())
 }
 
+fn placeholder_name(v: &Value) -> Option<String> {
+    let one = |v: &Value| {
+        let name = v.as_str()?.strip_prefix('$')?;
+        let plain = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        plain.then(|| name.to_string())
+    };
+    match v {
+        Value::Array(a) => a.iter().find_map(one),
+        v => one(v),
+    }
+}
+
 fn check_parameters(parameters: &[Parameter], file: &str) -> Result<(), TemplateError> {
     let mut seen = std::collections::BTreeSet::new();
     for (i, p) in parameters.iter().enumerate() {
@@ -617,7 +631,13 @@ impl TemplateKind for ReportTemplate {
     const SCHEMA_URL: &'static str = REPORT_SCHEMA_URL;
 
     fn check(&self, file: &str) -> Result<(), TemplateError> {
-        check_parameters(&self.parameters, file)
+        check_parameters(&self.parameters, file)?;
+        self.resolve(&BTreeMap::new()).map(|_| ()).map_err(|e| TemplateError::Field {
+            file: file.to_string(),
+            path: "parameters".into(),
+            detail: e.to_string(),
+            fix: "Declare the parameter, or change the filter's value.".into(),
+        })
     }
     fn id(&self) -> &str {
         &self.id
@@ -649,6 +669,12 @@ impl TemplateKind for DashboardTemplate {
                     fix: "Give each tile its own id.".into(),
                 });
             }
+            self.tile_report(t).resolve(&BTreeMap::new()).map_err(|e| TemplateError::Field {
+                file: file.to_string(),
+                path: format!("tiles[{i}].spec"),
+                detail: e.to_string(),
+                fix: "Declare the parameter in the dashboard's parameters, or change the filter's value.".into(),
+            })?;
             if t.layout.w == 0 || t.layout.h == 0 || t.layout.x.saturating_add(t.layout.w) > self.columns.max(1) {
                 return Err(TemplateError::Field {
                     file: file.to_string(),
@@ -689,6 +715,13 @@ impl ReportTemplate {
     pub fn resolve(&self, overrides: &BTreeMap<String, String>) -> Result<ReportSpec, TemplateError> {
         let mut spec = self.spec.clone();
         apply_parameters(&self.parameters, overrides, &mut spec)?;
+        // A "$name" left over would be compared literally and match nothing, silently.
+        if let Some(name) = spec.filters.iter().chain(&spec.having).find_map(|f| placeholder_name(&f.value)) {
+            return Err(TemplateError::Parameter {
+                name: name.clone(),
+                detail: format!("a filter uses \"${name}\" but the template declares no parameter {name:?}; add it to the parameters"),
+            });
+        }
         Ok(spec)
     }
 

@@ -137,6 +137,11 @@ fn unknown_parameter_is_refused() {
     let mut o = BTreeMap::new();
     o.insert("team".to_string(), "A".to_string());
     assert!(t.resolve(&o).unwrap_err().to_string().contains("it takes: period, timezone, inbox"));
+    // A placeholder nobody declared is an error when the file opens, not an empty result.
+    let e = ReportTemplate::parse(&V2.replace("$inbox", "$team"), "p.json").unwrap_err().to_string();
+    assert!(e.contains("p.json") && e.contains("\"$team\"") && e.contains("Declare the parameter"), "{e}");
+    let e = DashboardTemplate::parse(&DASHBOARD.replace("$inbox", "$agent"), "q.json").unwrap_err().to_string();
+    assert!(e.contains("tiles[1].spec") && e.contains("$agent"), "{e}");
 }
 
 #[test]

@@ -175,6 +175,8 @@ fn the_watcher_reports_a_file_appearing_changing_and_disappearing() {
 fn built_in_reports_round_trip_and_run_as_a_dashboard() {
     let ws_dir = tempfile::tempdir().unwrap();
     let ws = crate::Workspace::open_demo(ws_dir.path(), chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(ws.sync_demo(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)), &mut |_| {})).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
     let (_home, lib) = library();
     let mut params = BTreeMap::new();
@@ -203,12 +205,16 @@ fn built_in_reports_round_trip_and_run_as_a_dashboard() {
         id: "monday".into(),
         name: "Monday".into(),
         columns: 12,
-        parameters: vec![switchboard_model::template::Parameter {
-            name: "period".into(),
-            kind: switchboard_model::template::ParameterType::Period,
-            default: "last_7_days".into(),
-            ..Default::default()
-        }],
+        parameters: vec![
+            switchboard_model::template::Parameter {
+                name: "period".into(),
+                kind: switchboard_model::template::ParameterType::Period,
+                default: "last_7_days".into(),
+                ..Default::default()
+            },
+            // The median report filters on "$inbox": the dashboard shares that parameter.
+            switchboard_model::template::Parameter { name: "inbox".into(), kind: switchboard_model::template::ParameterType::Inbox, ..Default::default() },
+        ],
         tiles,
         ..Default::default()
     };
