@@ -62,6 +62,9 @@ export function App({ backend }: { backend: Backend }) {
     backend.listTemplates().then(setTemplates, (reason) => setLibraryError(toBackendError(reason)));
   }, [backend, startup.stage, libraryVersion]);
 
+  // A colleague saved into the team folder (or a file changed on disk): list the library again.
+  useEffect(() => backend.onLibraryChanged(() => setLibraryVersion((n) => n + 1)), [backend]);
+
   let main;
   if (startup.stage === 'checking') {
     main = <p className="muted" role="status">Opening the workspace…</p>;
@@ -108,7 +111,7 @@ export function App({ backend }: { backend: Backend }) {
       </ErrorBox>
     );
   } else {
-    main = <Library templates={templates} />;
+    main = <Library templates={templates} backend={backend} onChanged={() => setLibraryVersion((n) => n + 1)} />;
   }
 
   return (
