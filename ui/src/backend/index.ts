@@ -24,6 +24,7 @@ import type {
 import type { RejectedRecord } from './rejected';
 import { FakeBackend, type FakeOptions } from './fake';
 import { TauriBackend } from './tauri';
+import { HttpBackend } from './http';
 
 export { BackendError, toBackendError } from './errors';
 export { needsDemoSync } from './workspace';
@@ -58,6 +59,11 @@ export interface Backend {
   runDashboard(path: string, params: [string, string][]): Promise<DashboardResult>;
   /** Files of the library appeared, changed or went (a colleague saved); returns the unsubscribe function. */
   onLibraryChanged(listener: (paths: string[]) => void): () => void;
+  /**
+   * One of the workspace's named calls (`switchboard_workspace::api`): the report builder's
+   * fields, runs, previews and drill-downs. Typed wrappers are in `./builder`.
+   */
+  call<T>(name: string, args: Record<string, unknown>): Promise<T>;
   runReport(path: string, params: [string, string][]): Promise<ReportResult>;
   /** Asks where to save; returns the saved path, or null if the person cancelled. */
   exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null>;
@@ -129,7 +135,9 @@ let chosen: Backend | undefined;
 export function getBackend(): Backend {
   if (chosen) return chosen;
   const query = new URLSearchParams(window.location.search);
-  if (query.get('backend') !== 'fake' && window.__TAURI_INTERNALS__ !== undefined) {
+  if (query.get('backend') === 'http') {
+    chosen = new HttpBackend();
+  } else if (query.get('backend') !== 'fake' && window.__TAURI_INTERNALS__ !== undefined) {
     chosen = new TauriBackend();
   } else {
     const fake = new FakeBackend(fakeOptionsFromQuery(window.location.search));
