@@ -151,6 +151,8 @@ export class TauriBackend implements Backend {
       stopped = true;
       unlisten?.();
     };
+  }
+
   call<T>(name: string, args: Record<string, unknown>): Promise<T> {
     return call<T>('api', { name, args });
   }
