@@ -34,6 +34,8 @@ pub fn builtin_templates() -> &'static [(&'static str, &'static str)] {
 }
 
 /// Either kind of template.
+// One per opened file, never in bulk: boxing would only add noise to every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyTemplate {
     Report(ReportTemplate),
@@ -50,6 +52,7 @@ impl AnyTemplate {
 }
 
 /// An opened file of either kind, with what is needed to save it again.
+#[allow(clippy::large_enum_variant)]
 enum AnyDocument {
     Report(Document<ReportTemplate>),
     Dashboard(Document<DashboardTemplate>),

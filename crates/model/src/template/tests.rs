@@ -359,7 +359,7 @@ fn damaged_files_give_errors_never_a_panic() {
     let mut originals: Vec<Vec<u8>> = builtin_texts().into_iter().map(|(_, t)| t.into_bytes()).collect();
     originals.push(V1.as_bytes().to_vec());
     originals.push(DASHBOARD.as_bytes().to_vec());
-    let mut rng = Rng(0x5eed_0f_7e4a_1a7e);
+    let mut rng = Rng(0x005e_ed0f_7e4a_1a7e);
     let (mut errors, mut opened) = (0, 0);
     for round in 0..6000 {
         let original = &originals[round % originals.len()];
