@@ -64,7 +64,7 @@ export function App({ backend }: { backend: Backend }) {
   }, [backend, startup.stage, libraryVersion]);
 
   // A colleague saved into the team folder (or a file changed on disk): list the library again.
-  useEffect(() => backend.onLibraryChanged(() => setLibraryVersion((n) => n + 1)), [backend]);
+  useEffect(() => (startup.stage === 'ready' ? backend.onLibraryChanged(() => setLibraryVersion((n) => n + 1)) : undefined), [backend, startup.stage]);
 
   let main;
   if (startup.stage === 'checking') {
