@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use switchboard_engine::ReportOutput;
 use switchboard_model::ipc::{ExportFormat, ReportResult};
+use switchboard_model::ipc::{DashboardResult, DashboardTileResult};
 use switchboard_model::spec::{ChartKind, ReportSpec};
-use switchboard_model::template::ReportTemplate;
+use switchboard_model::template::{DashboardTemplate, ReportTemplate};
 use switchboard_render::{CsvOptions, ExportMeta, ResultTable};
 
 /// Chart size on screen and in image exports.
@@ -40,7 +41,81 @@ impl ReportRun {
     }
 }
 
+/// A dashboard run: each tile's report run, or why it could not run (the others still do),
+/// in reading order.
+pub struct DashboardRun {
+    pub dashboard: DashboardTemplate,
+    pub tiles: Vec<(String, Result<ReportRun, WorkspaceError>)>,
+}
+
+impl DashboardRun {
+    /// The results for the UI, with at most `max_rows` rows per report.
+    pub fn to_ipc(&self, max_rows: usize) -> DashboardResult {
+        let by_id = |id: &str| self.dashboard.tiles.iter().find(|t| t.id == id).expect("a run tile comes from the dashboard");
+        DashboardResult {
+            name: self.dashboard.name.clone(),
+            columns: self.dashboard.columns,
+            tiles: self
+                .tiles
+                .iter()
+                .map(|(id, run)| {
+                    let tile = by_id(id);
+                    DashboardTileResult {
+                        id: id.clone(),
+                        title: tile.title.clone(),
+                        layout: tile.layout,
+                        result: run.as_ref().ok().map(|r| r.to_ipc(max_rows)),
+                        error: run.as_ref().err().map(|e| e.to_app_error()),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Workspace {
+    /// Runs every report of a dashboard with the shared parameters, `params` overriding
+    /// their defaults. A parameter no tile uses is still checked against the dashboard's
+    /// declared ones, so a typo on the command line is not silently ignored.
+    pub fn run_dashboard(
+        &self,
+        dashboard: &DashboardTemplate,
+        params: &BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardRun, WorkspaceError> {
+        if let Some(first) = dashboard.tiles.first() {
+            dashboard.tile_report(first).resolve(params)?;
+        }
+        let tiles = dashboard
+            .tiles_in_order()
+            .into_iter()
+            .map(|tile| (tile.id.clone(), self.run_template(&dashboard.tile_report(tile), params, now)))
+            .collect();
+        Ok(DashboardRun { dashboard: dashboard.clone(), tiles })
+    }
+
+    /// Writes a dashboard run to one workbook, one sheet per report, in reading order.
+    pub fn export_dashboard_xlsx(&self, run: &DashboardRun, path: &Path) -> Result<(), WorkspaceError> {
+        if let Some((id, Err(e))) = run.tiles.iter().find(|(_, r)| r.is_err()) {
+            return Err(WorkspaceError::BadInput(format!("The report {id:?} of this dashboard could not run ({e}); fix it before exporting.")));
+        }
+        // The exports work adds `switchboard_render::write_dashboard_xlsx(path, &[DashboardSheet
+        // { name, table, options, meta }])`; until it is merged, each report gets its own
+        // workbook beside `path` (`<stem>-<tile id>.xlsx`).
+        let meta = ExportMeta { synced_at: self.last_synced() };
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dashboard".into());
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for (id, r) in &run.tiles {
+            let r = r.as_ref().expect("checked above");
+            let target = if run.tiles.len() == 1 { path.to_path_buf() } else { dir.join(format!("{stem}-{id}.xlsx")) };
+            match r.template.spec.chart.as_ref().filter(|c| c.kind != ChartKind::Table) {
+                Some(c) if r.output.frame.height() > 0 => switchboard_render::write_xlsx_with_chart(&r.table(), c, &target, &meta)?,
+                _ => switchboard_render::write_xlsx(&r.table(), &target, &meta)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a template with parameter overrides at the instant `now`.
     pub fn run_template(
         &self,
