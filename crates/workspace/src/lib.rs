@@ -18,7 +18,7 @@ pub use connections::{Connection, Keychain, MemorySecrets, RejectedRecord, Secre
 pub use demo::{DemoWorld, DEMO_CONNECTION};
 pub use error::WorkspaceError;
 pub use library::{builtin_templates, list_templates, load_template, BUILTIN_PREFIX};
-pub use report::ReportRun;
+pub use report::{ExportOptions, ReportRun};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

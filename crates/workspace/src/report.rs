@@ -8,7 +8,24 @@ use switchboard_engine::ReportOutput;
 use switchboard_model::ipc::{ExportFormat, ReportResult};
 use switchboard_model::spec::ChartKind;
 use switchboard_model::template::ReportTemplate;
-use switchboard_render::{CsvOptions, ExportMeta, ResultTable};
+use switchboard_render::{CsvOptions, DashboardSheet, ExportMeta, ResultTable, XlsxOptions};
+
+/// How an export is written, beyond its format (the CLI's flags and the app's export dialog).
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// BOM, separator, decimal mark and date pattern of a CSV.
+    pub csv: CsvOptions,
+    /// The block above an XLSX table (report name, filters, parameters, timezone, sync time).
+    pub xlsx_metadata: bool,
+    /// The parameters the report ran with, listed in the XLSX block.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { csv: CsvOptions::default(), xlsx_metadata: true, params: BTreeMap::new() }
+    }
+}
 
 /// Chart size on screen and in image exports.
 pub const CHART_SIZE: (u32, u32) = (960, 480);
@@ -67,8 +84,44 @@ impl Workspace {
         Ok(ReportRun { template: template.clone(), output, chart_svg })
     }
 
-    /// Writes the run to `path` in `format`.
+    /// Writes the run to `path` in `format` with the default options.
     pub fn export(&self, run: &ReportRun, path: &Path, format: ExportFormat) -> Result<(), WorkspaceError> {
+        self.export_with(run, path, format, &ExportOptions::default())
+    }
+
+    fn xlsx_options(run: &ReportRun, opts: &ExportOptions) -> XlsxOptions {
+        let chart = run.template.spec.chart.clone().filter(|_| run.output.frame.height() > 0);
+        XlsxOptions {
+            chart,
+            pivot: run.template.spec.pivot.as_ref().map(|p| p.column.clone()),
+            metadata: opts.xlsx_metadata,
+            ..XlsxOptions::default()
+        }
+    }
+
+    fn export_meta(&self, opts: &ExportOptions) -> ExportMeta {
+        ExportMeta { synced_at: self.last_synced(), parameters: opts.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect() }
+    }
+
+    /// Several runs (a dashboard's reports) in one workbook, one sheet per report named
+    /// after it, each with its block, chart and crosstab as in a single export.
+    pub fn export_dashboard_xlsx(&self, runs: &[&ReportRun], path: &Path, opts: &ExportOptions) -> Result<(), WorkspaceError> {
+        let meta = self.export_meta(opts);
+        let sheets: Vec<DashboardSheet> = runs
+            .iter()
+            .map(|run| DashboardSheet {
+                name: run.output.title.as_str(),
+                table: run.table(),
+                options: Self::xlsx_options(run, opts),
+                meta: meta.clone(),
+            })
+            .collect();
+        switchboard_render::write_dashboard_xlsx(path, &sheets)?;
+        Ok(())
+    }
+
+    /// Writes the run to `path` in `format`.
+    pub fn export_with(&self, run: &ReportRun, path: &Path, format: ExportFormat, opts: &ExportOptions) -> Result<(), WorkspaceError> {
         let chart = || {
             run.template.spec.chart.clone().filter(|c| c.kind != ChartKind::Table).ok_or_else(|| {
                 WorkspaceError::BadInput("This report has no chart to save as an image; export it to Excel or CSV instead.".into())
@@ -76,16 +129,16 @@ impl Workspace {
         };
         match format {
             ExportFormat::Xlsx => {
-                let meta = ExportMeta { synced_at: self.last_synced() };
-                // The report's chart goes in as a native Excel chart reading the sheet's cells.
-                match run.template.spec.chart.as_ref().filter(|c| c.kind != ChartKind::Table) {
-                    Some(c) if run.output.frame.height() > 0 => switchboard_render::write_xlsx_with_chart(&run.table(), c, path, &meta)?,
-                    _ => switchboard_render::write_xlsx(&run.table(), path, &meta)?,
-                }
+                // The report's chart goes in as a native Excel chart reading the sheet's cells;
+                // a pivoted report is written as a crosstab.
+                let xlsx = Self::xlsx_options(run, opts);
+                switchboard_render::write_xlsx_with_options(&run.table(), path, &self.export_meta(opts), &xlsx)?;
             }
             ExportFormat::Csv => {
+                // Refuse a bad combination before the file is created.
+                opts.csv.check()?;
                 let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| WorkspaceError::io(path, e))?);
-                switchboard_render::write_csv(&run.table(), &mut f, &CsvOptions::default())?;
+                switchboard_render::write_csv(&run.table(), &mut f, &opts.csv)?;
                 std::io::Write::flush(&mut f).map_err(|e| WorkspaceError::io(path, e))?;
             }
             ExportFormat::Svg => {
