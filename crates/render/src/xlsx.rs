@@ -1,6 +1,6 @@
 use crate::chart::{chart_columns, total_measures, ChartColumns, PALETTE};
 use crate::crosstab::{pivot, totals, wide, Pivot, Wide};
-use crate::value::{cell, Cell};
+use crate::value::{Cell, Reader};
 use crate::{file_heading, RenderError, ResultTable};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_xlsxwriter::{
@@ -183,7 +183,7 @@ fn add_report(
     let main = match (&crosstab, &wide_grid) {
         (Some(p), _) => write_grid(workbook, &PivotGrid(p), base_name, block, opts.sheet_rows, names)?,
         (None, Some(w)) => write_grid(workbook, &WideGrid(w), base_name, block, opts.sheet_rows, names)?,
-        (None, None) => write_grid(workbook, &FrameGrid(table), base_name, block, opts.sheet_rows, names)?,
+        (None, None) => write_grid(workbook, &FrameGrid::new(table), base_name, block, opts.sheet_rows, names)?,
     };
     if let Some(plan) = plan.filter(|p| p.left_out.is_none()) {
         let refs = match (&plan.data, &crosstab) {
@@ -282,7 +282,13 @@ trait Grid {
     fn fill_row(&self, r: usize, out: &mut Vec<Cell>);
 }
 
-struct FrameGrid<'a>(&'a ResultTable<'a>);
+struct FrameGrid<'a>(&'a ResultTable<'a>, Vec<Reader>);
+
+impl<'a> FrameGrid<'a> {
+    fn new(table: &'a ResultTable<'a>) -> Self {
+        FrameGrid(table, table.frame.columns().iter().map(Reader::new).collect())
+    }
+}
 
 impl Grid for FrameGrid<'_> {
     fn headings(&self) -> Vec<Cell> {
@@ -299,7 +305,7 @@ impl Grid for FrameGrid<'_> {
     }
     fn fill_row(&self, r: usize, out: &mut Vec<Cell>) {
         out.clear();
-        out.extend(self.0.frame.columns().iter().map(|c| cell(c, r)));
+        out.extend(self.1.iter().map(|c| c.get(r)));
     }
 }
 
