@@ -20,6 +20,7 @@
 
 mod catalogue;
 mod error;
+mod expr;
 mod filter;
 mod output;
 mod plan;
@@ -28,6 +29,8 @@ mod source;
 
 pub use catalogue::close_names;
 pub use error::EngineError;
+pub use expr::report::custom_fields;
+pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
