@@ -110,31 +110,6 @@ pub fn number_text(x: f64, format: ValueFormat) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_like_a_clock() {
-        assert_eq!(duration_text(45.0), "45s");
-        assert_eq!(duration_text(12.25), "12.3s");
-        assert_eq!(duration_text(90.0), "1m 30s");
-        assert_eq!(duration_text(120.0), "2m");
-        assert_eq!(duration_text(7500.0), "2h 5m");
-        assert_eq!(duration_text(7200.0), "2h");
-        assert_eq!(duration_text(-90.0), "-1m 30s");
-    }
-
-    #[test]
-    fn percents_and_numbers() {
-        assert_eq!(percent_text(0.45, 1), "45%");
-        assert_eq!(percent_text(0.625, 1), "62.5%");
-        assert_eq!(number_text(3.0, ValueFormat::Integer), "3");
-        assert_eq!(number_text(1.23456, ValueFormat::Number), "1.23");
-        assert_eq!(number_text(-0.0001, ValueFormat::Number), "0");
-    }
-}
-
 /// Reads a column's cells by row much faster than [`cell`]: the typed array is taken out
 /// once (one chunk), instead of a dynamic `AnyValue` lookup per cell, which dominated the
 /// time of a million-row export.
@@ -185,5 +160,30 @@ impl Reader {
             Reader::Days(c) => c.get(row).map_or(Cell::Empty, |d| naive_ms(d as i64 * 86_400_000)),
             Reader::Other(c) => cell(c, row),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(duration_text(45.0), "45s");
+        assert_eq!(duration_text(12.25), "12.3s");
+        assert_eq!(duration_text(90.0), "1m 30s");
+        assert_eq!(duration_text(120.0), "2m");
+        assert_eq!(duration_text(7500.0), "2h 5m");
+        assert_eq!(duration_text(7200.0), "2h");
+        assert_eq!(duration_text(-90.0), "-1m 30s");
+    }
+
+    #[test]
+    fn percents_and_numbers() {
+        assert_eq!(percent_text(0.45, 1), "45%");
+        assert_eq!(percent_text(0.625, 1), "62.5%");
+        assert_eq!(number_text(3.0, ValueFormat::Integer), "3");
+        assert_eq!(number_text(1.23456, ValueFormat::Number), "1.23");
+        assert_eq!(number_text(-0.0001, ValueFormat::Number), "0");
     }
 }
