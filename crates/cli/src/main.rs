@@ -148,6 +148,8 @@ enum Command {
         /// Workspace folder; default: the demo workspace.
         #[arg(long)]
         workspace: Option<PathBuf>,
+        #[command(flatten)]
+        export: ExportFlags,
     },
     /// List the library: built-in, personal and team templates (damaged ones with their error).
     Templates {
@@ -244,6 +246,59 @@ fn parse_params(params: Vec<String>) -> anyhow::Result<BTreeMap<String, String>>
         p.insert(k.trim().to_string(), v.trim().to_string());
     }
     Ok(p)
+}
+
+/// How the file is written (CSV and XLSX options).
+#[derive(clap::Args, Debug)]
+struct ExportFlags {
+    /// CSV: start with a UTF-8 byte order mark so Excel reads accents right (the default).
+    #[arg(long, overrides_with = "no_bom")]
+    bom: bool,
+    /// CSV: no byte order mark (for programs that do not expect one).
+    #[arg(long, overrides_with = "bom")]
+    no_bom: bool,
+    /// CSV: the column separator: ',' (default), ';' or 'tab'.
+    #[arg(long, value_name = "CHAR", default_value = ",")]
+    delimiter: String,
+    /// CSV: the decimal mark: '.' (default) or ',' (needs --delimiter ';' or tab).
+    #[arg(long, value_name = "CHAR", default_value = ".")]
+    decimal: String,
+    /// CSV: dates as this strftime pattern instead of ISO (2026-03-02), e.g. '%d.%m.%Y'.
+    #[arg(long, value_name = "PATTERN")]
+    date_format: Option<String>,
+    /// CSV: date-times as this pattern; default: --date-format followed by ' %H:%M'.
+    #[arg(long, value_name = "PATTERN")]
+    datetime_format: Option<String>,
+    /// XLSX: leave out the block above the table (report name, filters, parameters,
+    /// timezone, sync time), so the header is on row 1.
+    #[arg(long)]
+    no_metadata: bool,
+}
+
+impl ExportFlags {
+    fn options(&self, params: &BTreeMap<String, String>) -> anyhow::Result<switchboard_workspace::ExportOptions> {
+        let delimiter = match self.delimiter.as_str() {
+            "," => b',',
+            ";" => b';',
+            "tab" | "\\t" | "\t" => b'\t',
+            other => anyhow::bail!("--delimiter {other:?}: use ',', ';' or 'tab'"),
+        };
+        let decimal = match self.decimal.as_str() {
+            "." => b'.',
+            "," => b',',
+            other => anyhow::bail!("--decimal {other:?}: use '.' or ','"),
+        };
+        let dates = match (&self.date_format, &self.datetime_format) {
+            (None, None) => switchboard_render::CsvDates::Iso,
+            (date, date_time) => {
+                let date = date.clone().unwrap_or_else(|| "%Y-%m-%d".into());
+                let date_time = date_time.clone().unwrap_or_else(|| format!("{date} %H:%M"));
+                switchboard_render::CsvDates::Pattern { date, date_time }
+            }
+        };
+        let csv = switchboard_render::CsvOptions { bom: !self.no_bom, delimiter, decimal, dates };
+        Ok(switchboard_workspace::ExportOptions { csv, xlsx_metadata: !self.no_metadata, params: params.clone() })
+    }
 }
 
 fn main() {
@@ -476,15 +531,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Run { template, out, params, workspace } => {
+        Command::Run { template, out, params, workspace, export } => {
             let ws = open_workspace(workspace.as_ref(), true).await?;
             let format = ExportFormat::from_path(&out.to_string_lossy()).ok_or_else(|| {
                 anyhow::anyhow!("Cannot tell the format of {}: name the file .xlsx, .csv, .svg or .png.", out.display())
             })?;
             let t = switchboard_workspace::load_template(&template)?;
             let p = parse_params(params)?;
+            let options = export.options(&p)?;
+            // A bad CSV combination is refused before the report runs.
+            if format == ExportFormat::Csv {
+                options.csv.check()?;
+            }
             let run = ws.run_template(&t, &p, chrono::Utc::now())?;
-            ws.export(&run, &out, format)?;
+            ws.export_with(&run, &out, format, &options)?;
             println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
             Ok(())
         }

@@ -23,7 +23,7 @@ pub use library::{
     builtin_templates, file_version, list_templates, load_any, load_dashboard, load_template, slug, AnyTemplate, Library, BUILTIN_PREFIX,
     LIBRARY_SETTINGS_FILE,
 };
-pub use report::{DashboardRun, ReportRun};
+pub use report::{DashboardRun, ExportOptions, ReportRun};
 pub use watch::{watch, LibraryWatcher};
 
 use serde::{Deserialize, Serialize};
