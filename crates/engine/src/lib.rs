@@ -21,6 +21,7 @@
 mod catalogue;
 mod error;
 mod filter;
+mod local_time;
 mod output;
 mod plan;
 mod request;
