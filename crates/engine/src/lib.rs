@@ -20,6 +20,7 @@
 
 mod catalogue;
 mod error;
+mod expr;
 mod filter;
 mod local_time;
 mod output;
@@ -29,6 +30,8 @@ mod source;
 
 pub use catalogue::close_names;
 pub use error::EngineError;
+pub use expr::report::custom_fields;
+pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};
