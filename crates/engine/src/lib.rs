@@ -38,6 +38,7 @@ mod filter;
 mod frame_cache;
 mod notice;
 mod relation;
+mod local_time;
 mod output;
 mod plan;
 mod request;
