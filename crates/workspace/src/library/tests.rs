@@ -230,8 +230,15 @@ fn built_in_reports_round_trip_and_run_as_a_dashboard() {
     let mut wrong = params.clone();
     wrong.insert("team".into(), "A".into());
     assert!(ws.run_dashboard(&reopened, &wrong, now).is_err(), "an unknown shared parameter is refused");
-    // One workbook per report until the one-workbook export is merged.
+    // The whole dashboard goes to one workbook, one sheet per report (and the chart data each reads).
     let out = ws_dir.path().join("book.xlsx");
     ws.export_dashboard_xlsx(&ws.run_dashboard(&reopened, &params, now).unwrap(), &out).unwrap();
-    assert!(ws_dir.path().join("book-t0.xlsx").exists());
+    use calamine::Reader;
+    let book: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let sheets = book.sheet_names();
+    for (name, _) in BUILTIN {
+        let title = load_template(&format!("{BUILTIN_PREFIX}{name}")).unwrap().name;
+        assert!(sheets.iter().any(|s| title.starts_with(s.as_str()) || s.starts_with(&title[..title.len().min(20)])), "a sheet for {title}: {sheets:?}");
+    }
+    assert!(!ws_dir.path().join("book-t0.xlsx").exists(), "no workbook per report");
 }
