@@ -21,6 +21,7 @@
 mod catalogue;
 mod error;
 mod filter;
+pub mod metrics;
 mod output;
 mod plan;
 mod request;
@@ -28,6 +29,7 @@ mod source;
 
 pub use catalogue::close_names;
 pub use error::EngineError;
+pub use metrics::metrics;
 pub use output::ReportOutput;
 pub use plan::run;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};

@@ -3,6 +3,7 @@
 use crate::catalogue::{Catalogue, ColumnInfo, Kind, Origin};
 use crate::error::EngineError;
 use crate::filter;
+use crate::metrics;
 use crate::output::ReportOutput;
 use crate::source::{FrameRequest, FrameSource, TimeRange};
 use chrono::{DateTime, Utc};
@@ -14,6 +15,8 @@ use switchboard_model::spec::{Aggregation, Measure, ReportSpec, TimeBucket};
 
 /// Runs a report on the data `source` holds, resolving relative periods against `now`.
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
+    let labelled = metrics::with_default_labels(spec);
+    let spec: &ReportSpec = &labelled;
     let tz_name = spec.timezone.as_deref().unwrap_or("UTC").trim();
     let tz: Tz = tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })?;
     let cat = Catalogue::for_dataset(&spec.dataset)?;
@@ -83,6 +86,11 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     }
     let scoped = cat.table.column("source").is_some();
     let mut needed: Vec<&'static str> = dedupe(used.iter().flat_map(|c| c.inputs()));
+    for c in metrics::stored_inputs(spec)? {
+        if !needed.contains(&c) {
+            needed.push(c);
+        }
+    }
     if !lookups.is_empty() && scoped && !needed.contains(&"source") {
         needed.push("source");
     }
@@ -134,6 +142,11 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     }
     let mut aggs: Vec<Expr> = Vec::new();
     for (m, info) in &measures {
+        if metrics::special::is_special(m) {
+            // Computed beside the summary and joined to it (see `metrics::special`).
+            columns.push(metrics::special::column(m)?);
+            continue;
+        }
         let (expr, format) = measure_expr(m, *info, tz)?;
         aggs.push(expr.alias(m.label.as_str()));
         columns.push(ResultColumn { name: m.label.clone(), format });
@@ -151,6 +164,9 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     }
 
     lf = if keys.is_empty() { lf.select(aggs) } else { lf.group_by(keys).agg(aggs) };
+    let axes = group_axes(&groups, &columns);
+    lf = metrics::special::attach(lf, spec, source, now, tz, &columns, &axes)?;
+    lf = window_measures(lf, spec, source, now, tz, &axes)?;
 
     let group_labels: Vec<String> = columns[..groups.len()].iter().map(|c| c.name.clone()).collect();
     let mut by: Vec<String> = Vec::new();
@@ -331,6 +347,9 @@ fn bucket_every(b: TimeBucket) -> &'static str {
 }
 
 fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr, ValueFormat), EngineError> {
+    if let Some(id) = &m.metric {
+        return metrics::metric_expr(metrics::find(id, &m.label)?, m);
+    }
     let bad = |reason: String| EngineError::BadMeasure { label: m.label.clone(), reason };
     let (expr, default) = match (m.aggregation, info) {
         (Aggregation::Count, None) => (len().cast(DataType::Int64), ValueFormat::Integer),
@@ -371,7 +390,8 @@ fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr,
                 _ => {
                     let e = match agg {
                         Aggregation::Mean => v.mean(),
-                        Aggregation::Median => v.quantile(lit(0.5), QuantileMethod::Linear),
+                        Aggregation::Median | Aggregation::P50 => v.quantile(lit(0.5), QuantileMethod::Linear),
+                        Aggregation::P95 => v.quantile(lit(0.95), QuantileMethod::Linear),
                         _ => v.quantile(lit(0.9), QuantileMethod::Linear),
                     };
                     let format = if c.format == ValueFormat::Duration {
@@ -387,6 +407,51 @@ fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr,
         }
     };
     Ok((expr, m.format.unwrap_or(default)))
+}
+
+/// Each group with its result heading and, for a time column, its bucket.
+fn group_axes(
+    groups: &[(&switchboard_model::spec::GroupBy, &ColumnInfo)],
+    columns: &[ResultColumn],
+) -> Vec<(switchboard_model::spec::GroupBy, metrics::window::Axis)> {
+    groups
+        .iter()
+        .zip(columns)
+        .map(|((g, info), c)| {
+            let axis = metrics::window::Axis {
+                label: c.name.clone(),
+                bucket: (info.kind == Kind::Time).then(|| g.bucket.unwrap_or(TimeBucket::Day)),
+            };
+            ((*g).clone(), axis)
+        })
+        .collect()
+}
+
+/// Running totals and changes against the previous period, on the summarized rows (see
+/// `metrics::window`). Leaves the plan lazy and untouched when no measure has a window.
+fn window_measures(
+    lf: LazyFrame,
+    spec: &ReportSpec,
+    source: &dyn FrameSource,
+    now: DateTime<Utc>,
+    tz: Tz,
+    axes: &[(switchboard_model::spec::GroupBy, metrics::window::Axis)],
+) -> Result<LazyFrame, EngineError> {
+    let windows: Vec<(String, switchboard_model::spec::MeasureWindow)> =
+        spec.measures.iter().filter_map(|m| m.window.map(|w| (m.label.clone(), w))).collect();
+    if windows.is_empty() {
+        return Ok(lf);
+    }
+    let axes: Vec<metrics::window::Axis> = axes.iter().map(|(_, a)| a.clone()).collect();
+    let has_calendar = axes.iter().any(|a| a.bucket.is_some_and(metrics::window::is_calendar));
+    let previous = if !has_calendar && spec.measures.iter().any(|m| metrics::window::is_change(m.window)) {
+        let prev = metrics::window::previous_period_spec(spec, now, tz)?;
+        Some(run(&prev, source, now)?.frame)
+    } else {
+        None
+    };
+    let frame = metrics::window::apply(lf.collect()?, &windows, &axes, previous.as_ref())?;
+    Ok(frame.lazy())
 }
 
 /// A sort names a result heading; the underlying column name of a group is accepted too.
