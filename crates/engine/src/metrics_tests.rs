@@ -532,3 +532,164 @@ fn previous_periods_are_calendar_correct() {
     assert_eq!(window::previous_bucket(start(2026, 3, 30), TimeBucket::Week), Some(start(2026, 3, 23)));
     assert_eq!(window::previous_bucket(start(2026, 3, 30), TimeBucket::HourOfDay), None);
 }
+
+// ---- Backlog and occupancy ----
+
+#[test]
+fn backlog_at_the_end_of_each_local_day_per_team() {
+    let tz = chrono_tz::Europe::Berlin;
+    let d = |day| NaiveDate::from_ymd_opt(2026, 1, day).unwrap();
+    let s = ReportSpec {
+        period: Period::Between(d(10), d(20)),
+        ..spec(
+            tz.name(),
+            vec![group("created_at", Some(TimeBucket::Day)), group("team_id", None)],
+            vec![window("backlog", None, "backlog"), window("volume", None, "volume")],
+        )
+    };
+    let out = run(&s, &world_source(), now()).unwrap();
+    // Independently: open at the local midnight that ends the day.
+    let open_at = |end_ms: i64, team: &Option<String>| {
+        rows()
+            .iter()
+            .filter(|c| &c.team_id == team && c.created_at < end_ms && c.resolved_at.is_none_or(|r| r >= end_ms))
+            .count() as f64
+    };
+    let days = dates(&out, "Created");
+    let teams = texts(&out, "Team id");
+    let backlog = f64s(&out, "backlog");
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..out.frame.height() {
+        let day: NaiveDate = days[i].as_ref().unwrap().parse().unwrap();
+        assert!((d(10)..=d(20)).contains(&day), "{day} is in the period");
+        let end = tz.from_local_datetime(&(day + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap()).unwrap();
+        close(backlog[i], Some(open_at(end.timestamp_millis(), &teams[i])), &format!("backlog {day} {:?}", teams[i]));
+        seen.insert((day, teams[i].clone()));
+    }
+    // Every day of the period is there for every team (the world's teams always have some open).
+    assert_eq!(seen.iter().filter(|(_, t)| t.is_some()).count(), 11 * 3);
+    assert!(backlog.iter().flatten().any(|b| *b > 0.0));
+
+    // A KPI tile: open at the end of the period.
+    let tile = ReportSpec { group_by: vec![], measures: vec![window("backlog", None, "backlog")], ..s };
+    let out = run(&tile, &world_source(), now()).unwrap();
+    let end = tz.from_local_datetime(&d(21).and_hms_opt(0, 0, 0).unwrap()).unwrap().timestamp_millis();
+    let expected = rows().iter().filter(|c| c.created_at < end && c.resolved_at.is_none_or(|r| r >= end)).count();
+    close(f64s(&out, "backlog")[0], Some(expected as f64), "backlog at the end of the period");
+}
+
+/// Minutes since 2026-01-05 00:00 UTC as epoch milliseconds.
+fn minute(m: i64) -> i64 {
+    Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap().timestamp_millis() + m * 60_000
+}
+
+#[test]
+fn occupancy_per_agent_and_day_against_a_minute_by_minute_count() {
+    let h = |hours: i64, mins: i64| hours * 60 + mins;
+    let day2 = 24 * 60;
+    // (agent, status, from, to) in minutes.
+    let statuses: Vec<(&str, &str, i64, Option<i64>)> = vec![
+        ("1", "online", h(9, 0), Some(h(12, 0))),
+        ("1", "busy", h(12, 0), Some(h(13, 0))),
+        ("1", "away", h(13, 0), Some(h(14, 0))),
+        ("1", "online", h(14, 0), Some(h(17, 0))),
+        ("1", "offline", h(17, 0), Some(day2 + h(9, 0))),
+        ("1", "online", day2 + h(9, 0), Some(day2 + h(10, 0))),
+        ("2", "online", h(9, 0), Some(h(10, 0))),
+    ];
+    // (agent, assigned, resolved) in minutes.
+    let convs: Vec<(&str, i64, Option<i64>)> = vec![
+        ("1", h(8, 30), Some(h(9, 30))),
+        ("1", h(10, 0), Some(h(11, 0))),
+        ("1", h(10, 30), Some(h(11, 30))),
+        ("1", h(13, 15), Some(h(14, 15))),
+        ("1", h(16, 30), None),
+        ("2", h(11, 0), Some(h(12, 0))),
+    ];
+    let status_frame = DataFrame::new(
+        statuses.len(),
+        vec![
+            Column::new("agent_id".into(), statuses.iter().map(|s| s.0).collect::<Vec<_>>()),
+            Column::new("status".into(), statuses.iter().map(|s| s.1).collect::<Vec<_>>()),
+            times("from_at", statuses.iter().map(|s| Some(minute(s.2))).collect()),
+            times("to_at", statuses.iter().map(|s| s.3.map(minute)).collect()),
+        ],
+    )
+    .unwrap();
+    let base = &rows()[0];
+    let conv_rows: Vec<CanonicalConversation> = convs
+        .iter()
+        .enumerate()
+        .map(|(i, (a, f, t))| CanonicalConversation {
+            id: format!("o{i}"),
+            agent_id: Some(a.to_string()),
+            created_at: minute(*f),
+            assigned_at: Some(minute(*f)),
+            resolved_at: t.map(minute),
+            ..base.clone()
+        })
+        .collect();
+    let agents = DataFrame::new(
+        2,
+        vec![
+            Column::new("source".into(), ["sim", "sim"]),
+            Column::new("id".into(), ["1", "2"]),
+            Column::new("name".into(), ["Ann", "Bob"]),
+        ],
+    )
+    .unwrap();
+    let src = MemorySource::new()
+        .with_table("conversations", conversations_frame(&conv_rows))
+        .with_table("agent_status", status_frame)
+        .with_table("agents", agents);
+    let now = Utc.with_ymd_and_hms(2026, 1, 8, 0, 0, 0).unwrap();
+
+    // Independently: minute by minute, is the agent online or busy, and is any of their
+    // conversations open then?
+    let occupied_and_online = |agent: &str, from: i64, to: i64| {
+        let mut occupied = 0;
+        let mut online = 0;
+        for m in from..to {
+            let on = statuses.iter().any(|s| s.0 == agent && (s.1 == "online" || s.1 == "busy") && s.2 <= m && s.3.is_none_or(|t| m < t));
+            let open = convs.iter().any(|c| c.0 == agent && c.1 <= m && c.2.is_none_or(|t| m < t));
+            online += i64::from(on);
+            occupied += i64::from(on && open);
+        }
+        (occupied as f64, online as f64)
+    };
+    let period = |days: u32| Period::Between(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), NaiveDate::from_ymd_opt(2026, 1, 4 + days).unwrap());
+    let occ = window("occupancy", None, "occ");
+    let s = ReportSpec { period: period(2), ..spec("UTC", vec![group("agent_name", None)], vec![occ.clone(), window("volume", None, "n")]) };
+    let out = run(&s, &src, now).unwrap();
+    assert_eq!(texts(&out, "Agent"), [Some("Ann".to_string()), Some("Bob".to_string())]);
+    let (ann_busy, ann_on) = occupied_and_online("1", 0, 2 * day2);
+    let (bob_busy, bob_on) = occupied_and_online("2", 0, 2 * day2);
+XX
+    close(f64s(&out, "occ")[0], Some(ann_busy / ann_on), "Ann");
+    close(f64s(&out, "occ")[1], Some(bob_busy / bob_on), "Bob");
+    assert_eq!(f64s(&out, "n"), [Some(5.0), Some(1.0)]);
+    assert_eq!(out.columns[1].format, ValueFormat::Percent);
+
+    // Per agent and day.
+    let s = ReportSpec {
+        group_by: vec![group("agent_id", None), group("created_at", Some(TimeBucket::Day))],
+        measures: vec![occ.clone()],
+        ..s
+    };
+    let out = run(&s, &src, now).unwrap();
+    let agents = texts(&out, "Agent id");
+    let days = dates(&out, "Created");
+    let values = f64s(&out, "occ");
+    assert_eq!(out.frame.height(), 3, "{:?}", out.frame);
+    for i in 0..3 {
+        let day: NaiveDate = days[i].as_ref().unwrap().parse().unwrap();
+        let offset = (day - NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).num_days() * day2;
+        let (busy, on) = occupied_and_online(agents[i].as_deref().unwrap(), offset, offset + day2);
+        close(values[i], Some(busy / on), &format!("{:?} {day}", agents[i]));
+    }
+
+    // All agents together: added-up times.
+    let s = ReportSpec { group_by: vec![], measures: vec![occ], period: period(2), ..s };
+    let out = run(&s, &src, now).unwrap();
+    close(f64s(&out, "occ")[0], Some((ann_busy + bob_busy) / (ann_on + bob_on)), "all agents");
+}

@@ -97,6 +97,10 @@ pub fn attach(
             args.nulls_equal = true;
             frame.lazy().join(extra.lazy(), on.clone(), on, args).collect()?
         };
+        if metric.computation == Computation::Backlog {
+            // A group the grid did not list had nothing open.
+            frame = frame.lazy().with_column(col(m.label.as_str()).fill_null(lit(0i64))).collect()?;
+        }
     }
     let order: Vec<Expr> = columns.iter().map(|c| col(c.name.as_str())).collect();
     Ok(frame.lazy().select(order))
