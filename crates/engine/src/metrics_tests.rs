@@ -664,7 +664,8 @@ fn occupancy_per_agent_and_day_against_a_minute_by_minute_count() {
     assert_eq!(texts(&out, "Agent"), [Some("Ann".to_string()), Some("Bob".to_string())]);
     let (ann_busy, ann_on) = occupied_and_online("1", 0, 2 * day2);
     let (bob_busy, bob_on) = occupied_and_online("2", 0, 2 * day2);
-XX
+    // Day 1: 30 + 90 + 15 + 30 of 420 minutes; day 2: the conversation left open fills the hour.
+    assert_eq!((ann_busy, ann_on), (165.0 + 60.0, 480.0));
     close(f64s(&out, "occ")[0], Some(ann_busy / ann_on), "Ann");
     close(f64s(&out, "occ")[1], Some(bob_busy / bob_on), "Bob");
     assert_eq!(f64s(&out, "n"), [Some(5.0), Some(1.0)]);
