@@ -135,6 +135,14 @@ async fn run_report(path: String, params: Vec<(String, String)>, state: State<'_
     .await
 }
 
+/// The workspace's named calls (the report builder's), answered exactly as the browser bridge
+/// answers them: see `switchboard_workspace::api`.
+#[tauri::command]
+async fn api(name: String, args: serde_json::Value, state: State<'_, AppState>) -> Result<serde_json::Value, AppError> {
+    let ws = state.workspace()?;
+    off_ui(move || switchboard_workspace::api::call(&ws, &name, &args, chrono_now())).await
+}
+
 #[tauri::command]
 async fn export_report(path: String, params: Vec<(String, String)>, out_path: String, state: State<'_, AppState>) -> Result<String, AppError> {
     let ws = state.workspace()?;
@@ -356,6 +364,7 @@ fn main() {
             start_demo,
             list_templates,
             run_report,
+            api,
             export_report,
             platform_forms,
             connection_draft,

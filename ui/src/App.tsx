@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type Backend, type SyncProgress, type TemplateSummary, type WorkspaceStatus, BackendError, needsDemoSync, toBackendError } from './backend';
-import { LIBRARY_HREF, SOURCES_HREF, useRoute } from './route';
+import { BUILDER_HREF, LIBRARY_HREF, SOURCES_HREF, useRoute } from './route';
+import { BuilderPage } from './views/builder/Builder';
 import { Sources } from './views/Sources';
 import { useSyncs } from './views/useSyncs';
 import { SyncPanel } from './views/SyncPanel';
@@ -91,6 +92,8 @@ export function App({ backend }: { backend: Backend }) {
         }}
       />
     );
+  } else if (route.view === 'builder') {
+    main = <BuilderPage key={route.from ?? ''} backend={backend} from={route.from} />;
   } else if (libraryError) {
     main = <ErrorBox title="The report library could not be read" error={libraryError} />;
   } else if (templates === null) {
@@ -117,7 +120,7 @@ export function App({ backend }: { backend: Backend }) {
         <div className="brand">Switchboard</div>
         <ul className="nav-list">
           <li>
-            <a href={LIBRARY_HREF} className={route.view === 'sources' ? 'nav-link' : 'nav-link active'} aria-current={route.view === 'library' ? 'page' : undefined}>
+            <a href={LIBRARY_HREF} className={route.view === 'library' || route.view === 'report' ? 'nav-link active' : 'nav-link'} aria-current={route.view === 'library' ? 'page' : undefined}>
               Library
             </a>
           </li>
@@ -127,9 +130,9 @@ export function App({ backend }: { backend: Backend }) {
             </a>
           </li>
           <li>
-            <span className="nav-link disabled" aria-disabled="true">
-              Builder <span className="soon">coming soon</span>
-            </span>
+            <a href={BUILDER_HREF} className={route.view === 'builder' ? 'nav-link active' : 'nav-link'} aria-current={route.view === 'builder' ? 'page' : undefined}>
+              Builder
+            </a>
           </li>
         </ul>
         <WorkspaceLine

@@ -2,10 +2,19 @@
 // the desktop app (which loads one fixed page) needs no router.
 import { useEffect, useState } from 'react';
 
-export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' };
+export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' } | { view: 'builder'; from?: string };
 
 export function parseRoute(hash: string): Route {
   if (hash === SOURCES_HREF) return { view: 'sources' };
+  if (hash === BUILDER_HREF) return { view: 'builder' };
+  const b = /^#\/builder\/(.+)$/.exec(hash);
+  if (b) {
+    try {
+      return { view: 'builder', from: decodeURIComponent(b[1]) };
+    } catch {
+      return { view: 'builder' };
+    }
+  }
   const m = /^#\/report\/(.+)$/.exec(hash);
   if (m) {
     try {
@@ -23,6 +32,12 @@ export function reportHref(path: string): string {
 
 export const LIBRARY_HREF = '#/library';
 export const SOURCES_HREF = '#/sources';
+export const BUILDER_HREF = '#/builder';
+
+/** The builder opened on a copy of a saved report. */
+export function builderHref(path: string): string {
+  return `#/builder/${encodeURIComponent(path)}`;
+}
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));

@@ -62,9 +62,8 @@ describe('the app with the demo workspace', () => {
       'Team reports Shared from your team folder.',
     ]);
     assert.match(await page.getByTestId('workspace-line').textContent(), /Demo contact center.*Demo.*\d[\d,]* conversations/);
-    // The Builder does not exist yet: shown as such, not as a link.
-    assert.equal(await page.getByRole('link', { name: /Builder/ }).count(), 0);
-    assert.equal(await page.getByText('coming soon').count(), 1);
+    // The Builder is one of the three places in the sidebar.
+    assert.equal(await page.getByRole('link', { name: 'Builder' }).count(), 1);
     await page.getByRole('link', { name: 'Sources', exact: true }).waitFor();
 
     const seen = await page.evaluate(`(() => {${LOOK}})()`);
@@ -205,11 +204,13 @@ describe('the app with the demo workspace', () => {
   test('the library and a report work from the keyboard', async () => {
     const { page, close } = await open();
     await page.getByTestId('library').waitFor();
-    // Tab past the Library and Sources links to the first report card, and open it with Enter.
+    // Tab past the Library, Sources and Builder links to the first report card, and open it with Enter.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Library');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Sources');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Builder');
     await page.keyboard.press('Tab');
     assert.match(await page.evaluate(() => document.activeElement.textContent), /^Conversations per day by inbox/);
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);

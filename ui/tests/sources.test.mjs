@@ -275,6 +275,7 @@ describe('the Sources page', () => {
     const focused = () => page.evaluate(() => document.activeElement.textContent || document.activeElement.id || document.activeElement.getAttribute('value'));
     await page.keyboard.press('Tab'); // Library
     await page.keyboard.press('Tab'); // Sources
+    await page.keyboard.press('Tab'); // Builder
     await page.keyboard.press('Tab'); // Back to the demo
     await page.keyboard.press('Tab');
     assert.equal(await focused(), 'Add connection');

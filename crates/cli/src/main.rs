@@ -7,6 +7,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+mod serve_app;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -60,6 +62,11 @@ enum Command {
         /// Write the world's true KPIs to this JSON file and exit.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Write the world itself to this JSON file and exit: its conversations as the
+        /// canonical table holds them (times in UTC milliseconds), agents, teams and inboxes.
+        /// For checking any report by hand or with another tool.
+        #[arg(long)]
+        world: Option<PathBuf>,
         /// Timezone of the days and weeks in --truth.
         #[arg(long, default_value = "UTC")]
         timezone: String,
@@ -151,6 +158,21 @@ enum Command {
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
+    /// Serve the app's screens to a web browser on 127.0.0.1, backed by a workspace (the
+    /// demo by default): to try the report builder without the desktop app.
+    ServeApp {
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// The built app (`npm run build` in ui/ writes it to ui/dist).
+        #[arg(long, default_value = "ui/dist")]
+        ui: PathBuf,
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Resolve relative periods ("last week") as if it were this instant (RFC 3339).
+        #[arg(long, hide = true)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 fn main() {
@@ -170,11 +192,22 @@ fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Simulate { seed, start, days, per_day, port, faults, platforms, truth, timezone, sla_seconds } => {
+        Command::Simulate { seed, start, days, per_day, port, faults, platforms, truth, world: world_file, timezone, sla_seconds } => {
             let platforms = switchboard_sim::Platform::parse_list(&platforms).map_err(|e| anyhow::anyhow!("--platforms: {e}"))?;
             let start = start.unwrap_or_else(|| Workspace::today() - chrono::Duration::days(days as i64));
             let cfg = switchboard_sim::WorldConfig { seed, start, days, conversations_per_day: per_day };
             let world = switchboard_sim::World::generate(&cfg);
+            if let Some(path) = world_file {
+                let dump = serde_json::json!({
+                    "conversations": world.conversations(),
+                    "agents": world.agents,
+                    "teams": world.teams,
+                    "inboxes": world.inboxes,
+                });
+                std::fs::write(&path, serde_json::to_string(&dump)?).with_context(|| format!("writing {}", path.display()))?;
+                println!("Wrote {} to {}", switchboard_sim::world_summary(&world), path.display());
+                return Ok(());
+            }
             if let Some(path) = truth {
                 let tz: chrono_tz::Tz = timezone.parse().map_err(|_| anyhow::anyhow!("{timezone:?} is not an IANA timezone"))?;
                 let t = switchboard_sim::truth(&world, tz, sla_seconds);
@@ -387,6 +420,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ws.export(&run, &out, format)?;
             println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
             Ok(())
+        }
+        Command::ServeApp { workspace, ui, port, now } => {
+            let ws = open_workspace(workspace.as_ref(), true).await?;
+            serve_app::serve(ws, ui, port, now).await
         }
         Command::Templates { workspace } => {
             let dir = workspace.unwrap_or_else(Workspace::demo_dir).join("reports");

@@ -8,6 +8,7 @@
 //! no business logic. Putting that orchestration here keeps both front ends thin and
 //! identical; the crates below it stay about one thing each.
 
+pub mod api;
 mod connections;
 mod demo;
 mod error;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use switchboard_engine::ReportOutput;
 use switchboard_model::ipc::{ExportFormat, ReportResult};
-use switchboard_model::spec::ChartKind;
+use switchboard_model::spec::{ChartKind, ReportSpec};
 use switchboard_model::template::ReportTemplate;
 use switchboard_render::{CsvOptions, ExportMeta, ResultTable};
 
@@ -48,7 +48,26 @@ impl Workspace {
         params: &BTreeMap<String, String>,
         now: DateTime<Utc>,
     ) -> Result<ReportRun, WorkspaceError> {
-        let mut spec = template.resolve(params)?;
+        let spec = template.resolve(params)?;
+        self.run_resolved(template, spec, now)
+    }
+
+    /// Runs a report being built (not saved yet): `name` titles it.
+    pub fn run_spec(&self, spec: &ReportSpec, name: &str, now: DateTime<Utc>) -> Result<ReportRun, WorkspaceError> {
+        let template = ReportTemplate {
+            switchboard: "report".into(),
+            version: switchboard_model::template::FORMAT_VERSION,
+            id: String::new(),
+            name: name.to_string(),
+            description: String::new(),
+            tags: vec![],
+            parameters: Default::default(),
+            spec: spec.clone(),
+        };
+        self.run_resolved(&template, spec.clone(), now)
+    }
+
+    fn run_resolved(&self, template: &ReportTemplate, mut spec: ReportSpec, now: DateTime<Utc>) -> Result<ReportRun, WorkspaceError> {
         if spec.timezone.is_none() {
             spec.timezone = Some(self.default_timezone());
         }

@@ -325,6 +325,10 @@ export class FakeBackend implements Backend {
     return this.options.damagedTemplate ? [...TEMPLATES, DAMAGED] : [...TEMPLATES];
   }
 
+  async call<T>(name: string, _args: Record<string, unknown>): Promise<T> {
+    throw new BackendError('internal', `The report builder needs real data (it asked for "${name}"): open it in the desktop app, or in a browser through \`switchboard serve-app\`.`);
+  }
+
   async runReport(path: string, params: [string, string][]): Promise<ReportResult> {
     await wait(120);
     return this.compute(path, params);

@@ -16,6 +16,7 @@ import type {
 import type { RejectedRecord } from './rejected';
 import { FakeBackend, type FakeOptions } from './fake';
 import { TauriBackend } from './tauri';
+import { HttpBackend } from './http';
 
 export { BackendError, toBackendError } from './errors';
 export { needsDemoSync } from './workspace';
@@ -27,6 +28,11 @@ export interface Backend {
   /** Resolves when the demo workspace is synced; progress events arrive meanwhile. */
   startDemo(onProgress: (p: SyncProgress) => void): Promise<void>;
   listTemplates(): Promise<TemplateSummary[]>;
+  /**
+   * One of the workspace's named calls (`switchboard_workspace::api`): the report builder's
+   * fields, runs, previews and drill-downs. Typed wrappers are in `./builder`.
+   */
+  call<T>(name: string, args: Record<string, unknown>): Promise<T>;
   runReport(path: string, params: [string, string][]): Promise<ReportResult>;
   /** Asks where to save; returns the saved path, or null if the person cancelled. */
   exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null>;
@@ -98,7 +104,9 @@ let chosen: Backend | undefined;
 export function getBackend(): Backend {
   if (chosen) return chosen;
   const query = new URLSearchParams(window.location.search);
-  if (query.get('backend') !== 'fake' && window.__TAURI_INTERNALS__ !== undefined) {
+  if (query.get('backend') === 'http') {
+    chosen = new HttpBackend();
+  } else if (query.get('backend') !== 'fake' && window.__TAURI_INTERNALS__ !== undefined) {
     chosen = new TauriBackend();
   } else {
     chosen = new FakeBackend(fakeOptionsFromQuery(window.location.search));

@@ -86,6 +86,10 @@ export class TauriBackend implements Backend {
     return templates;
   }
 
+  call<T>(name: string, args: Record<string, unknown>): Promise<T> {
+    return call<T>('api', { name, args });
+  }
+
   runReport(path: string, params: [string, string][]): Promise<ReportResult> {
     return call<ReportResult>('run_report', { path, params });
   }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { type Backend, type BackendError, type ExportFormat, type ReportResult, type TemplateSummary, toBackendError } from '../backend';
-import { LIBRARY_HREF } from '../route';
+import { LIBRARY_HREF, builderHref } from '../route';
 import { Chart } from './Chart';
 import { ErrorBox } from './ErrorBox';
 import { ParameterForm, type Params } from './ParameterForm';
@@ -66,6 +66,11 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
       <header className="page-header">
         <h1 id="report-title">{template.name}</h1>
         {template.description && <p className="muted">{template.description}</p>}
+        {!template.error && (
+          <a className="link-button" href={builderHref(template.path)}>
+            Edit a copy in the builder
+          </a>
+        )}
       </header>
 
       <ParameterForm

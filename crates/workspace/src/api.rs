@@ -1,0 +1,75 @@
+//! The calls the app's screens make, by name, with JSON arguments and a JSON answer.
+//!
+//! Why by name: the desktop shell and the browser bridge (`switchboard serve-app`, which the
+//! builder's browser tests drive against the real engine and the simulator's data) must answer
+//! exactly alike. Both hand the call to [`call`], so a screen tested in a browser is backed by
+//! the same code as in the app; the shell's own commands stay for what needs a window
+//! (dialogs, progress events).
+
+use crate::{Workspace, WorkspaceError};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use switchboard_model::spec::ReportSpec;
+
+/// Rows sent to a screen at most: enough for a smooth scrolling table; exports have all.
+pub const MAX_SCREEN_ROWS: usize = 100_000;
+/// Rows a step preview or a drill-down shows.
+pub const PREVIEW_ROWS: usize = 200;
+
+fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, WorkspaceError> {
+    let v = args.get(name).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(v).map_err(|e| WorkspaceError::BadInput(format!("The screen sent a bad \"{name}\": {e}.")))
+}
+
+fn opt_arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<Option<T>, WorkspaceError> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => arg(args, name).map(Some),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Result<Value, WorkspaceError> {
+    serde_json::to_value(v).map_err(|e| WorkspaceError::BadInput(e.to_string()))
+}
+
+/// Answers one call. `now` resolves relative periods ("last week").
+pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Result<Value, WorkspaceError> {
+    match name {
+        "workspace_status" => to_json(ws.status()),
+        "list_templates" => to_json(crate::list_templates(Some(&ws.dir().join("reports")))),
+        "run_report" => {
+            let path: String = arg(args, "path")?;
+            let params: Vec<(String, String)> = opt_arg(args, "params")?.unwrap_or_default();
+            let t = crate::load_template(&path)?;
+            let run = ws.run_template(&t, &params.into_iter().collect::<BTreeMap<_, _>>(), now)?;
+            to_json(run.to_ipc(MAX_SCREEN_ROWS))
+        }
+        "run_spec" => {
+            let spec: ReportSpec = arg(args, "spec")?;
+            let name: String = opt_arg(args, "name")?.unwrap_or_else(|| "Untitled report".into());
+            let run = ws.run_spec(&spec, &name, now)?;
+            to_json(run.to_ipc(MAX_SCREEN_ROWS))
+        }
+        "template_spec" => {
+            // A saved report opened in the builder: its spec with the defaults of its parameters.
+            let path: String = arg(args, "path")?;
+            let t = crate::load_template(&path)?;
+            let spec = t.resolve(&BTreeMap::new())?;
+            Ok(serde_json::json!({ "name": t.name, "spec": spec }))
+        }
+        "metrics" | "datasets" | "fields" | "column_values" | "check_expression" | "preview" | "drill" => {
+            Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
+        }
+        other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
+    }
+}
+
+/// A report without a timezone uses the workspace's, as a run does.
+fn with_timezone(ws: &Workspace, mut spec: ReportSpec) -> ReportSpec {
+    if spec.timezone.is_none() {
+        spec.timezone = Some(ws.default_timezone());
+    }
+    spec
+}
