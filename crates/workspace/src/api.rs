@@ -59,7 +59,8 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let spec = t.resolve(&BTreeMap::new())?;
             Ok(serde_json::json!({ "name": t.name, "spec": spec }))
         }
-        "metrics" | "datasets" | "fields" | "column_values" | "check_expression" | "preview" | "drill" => {
+        "metrics" => to_json(switchboard_engine::metrics()),
+        "datasets" | "fields" | "column_values" | "check_expression" | "preview" | "drill" => {
             Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
         }
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
