@@ -15,6 +15,10 @@
 //! - **Local time everywhere.** Buckets are cut on the wall-clock time of the report's IANA
 //!   timezone (so a DST week is still one week and a Kolkata evening lands on the right day)
 //!   and come out as naive local datetimes, which is also what exports write.
+//! - **A metric library.** The contact-center KPIs (volume, first response time, SLA share,
+//!   CSAT, backlog, occupancy, …) are defined once in [`metrics`], with the words the builder
+//!   shows; a measure names one by id. Running totals and changes against the previous
+//!   period are computed on the summary (`metrics::window`).
 //! - **The source is a trait** so tests run on hand-built frames ([`MemorySource`]) and the
 //!   cache is one implementation among others.
 

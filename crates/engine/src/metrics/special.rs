@@ -48,7 +48,6 @@ pub fn column(m: &Measure) -> Result<ResultColumn, EngineError> {
 }
 
 /// The summary with the special measures joined on, columns in the order of `columns`.
-#[allow(clippy::too_many_arguments)]
 pub fn attach(
     summary: LazyFrame,
     spec: &ReportSpec,
@@ -92,8 +91,8 @@ pub fn attach(
                 )
                 .collect()?;
             let on: Vec<Expr> = labels.iter().map(|l| col(l.as_str())).collect();
-            let args = JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns);
-            let mut args = args;
+            let mut args = JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns);
+            // A group whose value is empty (no agent, no team) is a group like any other.
             args.nulls_equal = true;
             frame.lazy().join(extra.lazy(), on.clone(), on, args).collect()?
         };
