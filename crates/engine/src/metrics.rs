@@ -443,9 +443,23 @@ pub fn ratio(num: Expr, den: Expr) -> Expr {
 /// The share of rows where `condition` holds among those where `of` holds (all rows when
 /// None); null conditions count as false. For the expression language's `share` measure too.
 pub fn share(condition: Expr, of: Option<Expr>) -> Expr {
-    let of = of.map(|o| o.fill_null(lit(false))).unwrap_or(lit(true));
-    let hit = condition.fill_null(lit(false)).and(of.clone());
-    ratio(count_of(hit), count_of(of))
+    let condition = condition.fill_null(lit(false));
+    match of {
+        Some(of) => {
+            let of = of.fill_null(lit(false));
+            ratio(count_of(condition.and(of.clone())), count_of(of))
+        }
+        None => ratio(count_of(condition), len().cast(DataType::Float64)),
+    }
+}
+
+/// The number of rows of the group for which the flag holds.
+fn count_flag(f: Flag) -> Expr {
+    match f {
+        // A literal `true` is one value, not one per row.
+        Flag::Every => len().cast(DataType::Float64),
+        f => count_of(flag(f)),
+    }
 }
 
 /// A statistic of a numeric expression over the rows of a group; quantiles are linear
@@ -476,18 +490,19 @@ pub fn metric_expr(metric: &Metric, m: &Measure) -> Result<(Expr, ValueFormat), 
         });
     }
     let e = match metric.computation {
-        Computation::Count(f) => count_of(flag(f)).cast(DataType::Int64),
+        Computation::Count(f) => count_flag(f).cast(DataType::Int64),
         Computation::Duration { start, end, handled_only } => {
             let v = seconds_between(start, end);
             let v = if handled_only { when(flag(Flag::Handled)).then(v).otherwise(lit(NULL).cast(DataType::Float64)) } else { v };
             statistic(v, stat)
         }
+        Computation::Rate { num, den: Flag::Every } => share(flag(num), None),
         Computation::Rate { num, den } => share(flag(num), Some(flag(den))),
         Computation::SlaShare => {
             let within = |end: &str| seconds_between("queued_at", end).lt_eq(lit(threshold)).fill_null(lit(false));
             let answered = within("first_response_at");
             let abandoned_within = flag(Flag::Abandoned).and(within("resolved_at"));
-            ratio(count_of(answered), count_of(flag(Flag::Queued)) - count_of(abandoned_within))
+            ratio(count_of(answered), count_flag(Flag::Queued) - count_of(abandoned_within))
         }
         Computation::CsatMean => csat_normalised().mean(),
         Computation::Backlog | Computation::Occupancy => {

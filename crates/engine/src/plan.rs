@@ -392,7 +392,14 @@ fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr,
                         Aggregation::Mean => v.mean(),
                         Aggregation::Median | Aggregation::P50 => v.quantile(lit(0.5), QuantileMethod::Linear),
                         Aggregation::P95 => v.quantile(lit(0.95), QuantileMethod::Linear),
-                        _ => v.quantile(lit(0.9), QuantileMethod::Linear),
+                        Aggregation::P90 => v.quantile(lit(0.9), QuantileMethod::Linear),
+                        _ => {
+                            return Err(bad(
+                                "a share counts the rows matching a condition: give the condition (and, if you like, \
+                                 which rows it is a share of) instead of a column"
+                                    .into(),
+                            ))
+                        }
                     };
                     let format = if c.format == ValueFormat::Duration {
                         ValueFormat::Duration
