@@ -133,7 +133,9 @@ fn close(a: Option<f64>, b: Option<f64>, what: &str) {
     }
 }
 
-const DURATIONS: &[(&str, fn(&CanonicalConversation) -> Option<f64>)] = &[
+type PerConversation = fn(&CanonicalConversation) -> Option<f64>;
+
+const DURATIONS: &[(&str, PerConversation)] = &[
     ("wait_time", |c| secs(c.queued_at, c.assigned_at)),
     ("first_response_time", |c| secs(c.queued_at, c.first_response_at)),
     ("handle_time", |c| if c.first_response_at.is_some() { secs(c.assigned_at, c.resolved_at) } else { None }),
@@ -340,8 +342,10 @@ fn p50_and_p95_of_a_plain_column_are_linear_quantiles() {
 
 // ---- Window measures ----
 
-/// Hand-built conversations: (team, local date in Berlin at noon, csat).
-fn monthly_rows(items: &[(&str, (i32, u32, u32), Option<f64>)]) -> MemorySource {
+/// A hand-built conversation: team, local date in Berlin (created at noon), CSAT.
+type Monthly<'a> = (&'a str, (i32, u32, u32), Option<f64>);
+
+fn monthly_rows(items: &[Monthly]) -> MemorySource {
     let base = &rows()[0];
     let tz = chrono_tz::Europe::Berlin;
     let v: Vec<CanonicalConversation> = items

@@ -173,8 +173,10 @@ fn local_window(spec: &ReportSpec, now: DateTime<Utc>, tz: Tz) -> Option<(NaiveD
     Some((a.and_hms_opt(0, 0, 0)?, (b + Duration::days(1)).and_hms_opt(0, 0, 0)?))
 }
 
+type Group = (GroupBy, Axis);
+
 /// The calendar time group, if any, and the other groups.
-fn split_groups(groups: &[(GroupBy, Axis)]) -> (Option<&(GroupBy, Axis)>, Vec<&(GroupBy, Axis)>) {
+fn split_groups(groups: &[Group]) -> (Option<&Group>, Vec<&Group>) {
     let time = groups.iter().find(|(_, a)| a.bucket.is_some_and(is_calendar));
     let others = groups.iter().filter(|g| !time.is_some_and(|t| std::ptr::eq(t, *g))).collect();
     (time, others)
