@@ -413,6 +413,8 @@ fn change_is_against_the_calendar_month_before_and_blank_after_a_missing_month()
         close(f64s(&out, "pct")[i], expected_pct[i], &format!("% change row {i}"));
     }
     assert_eq!(f64s(&out, "running"), [Some(2.0), Some(3.0), Some(5.0), Some(1.0), Some(3.0)]);
+    assert_eq!(out.columns[3].format, ValueFormat::Number, "a change of CSAT is in CSAT points");
+    assert_eq!(out.columns[4].format, ValueFormat::Percent);
     // A count's running total stays a whole number.
     assert_eq!(out.frame.column("running").unwrap().dtype(), &DataType::Int64);
 }
@@ -706,4 +708,21 @@ fn occupancy_per_agent_and_day_against_a_minute_by_minute_count() {
     let s = ReportSpec { group_by: vec![], measures: vec![occ], period: period(2), ..s };
     let out = run(&s, &src, now).unwrap();
     close(f64s(&out, "occ")[0], Some((ann_busy + bob_busy) / (ann_on + bob_on)), "all agents");
+}
+
+#[test]
+fn without_a_time_group_running_totals_follow_the_first_group() {
+    let src = monthly_rows(&[
+        ("A", (2026, 1, 10), None),
+        ("C", (2026, 1, 11), None),
+        ("B", (2026, 1, 12), None),
+        ("C", (2026, 1, 13), None),
+        ("C", (2026, 1, 14), None),
+    ]);
+    let s = spec("UTC", vec![group("team_id", None)], vec![window("volume", Some(MeasureWindow::RunningTotal), "running")]);
+    let out = run(&s, &src, now()).unwrap();
+    assert_eq!(f64s(&out, "running"), [Some(1.0), Some(2.0), Some(5.0)]);
+    // A KPI tile: the running total of one row is its value.
+    let out = run(&spec("UTC", vec![], s.measures.clone()), &src, now()).unwrap();
+    assert_eq!(f64s(&out, "running"), [Some(5.0)]);
 }

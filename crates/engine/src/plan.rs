@@ -144,12 +144,13 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     for (m, info) in &measures {
         if metrics::special::is_special(m) {
             // Computed beside the summary and joined to it (see `metrics::special`).
-            columns.push(metrics::special::column(m)?);
+            let c = metrics::special::column(m)?;
+            columns.push(ResultColumn { format: metrics::window::format(m, c.format), ..c });
             continue;
         }
         let (expr, format) = measure_expr(m, *info, tz)?;
         aggs.push(expr.alias(m.label.as_str()));
-        columns.push(ResultColumn { name: m.label.clone(), format });
+        columns.push(ResultColumn { name: m.label.clone(), format: metrics::window::format(m, format) });
     }
     for (i, c) in columns.iter().enumerate() {
         if c.name.trim().is_empty() {

@@ -92,6 +92,15 @@ pub fn previous_period_spec(spec: &ReportSpec, now: DateTime<Utc>, tz: Tz) -> Re
     Ok(prev)
 }
 
+/// The display format of a measure after its window: a percent change is a percent unless
+/// the report chose a format.
+pub fn format(m: &switchboard_model::spec::Measure, base: switchboard_model::canonical::ValueFormat) -> switchboard_model::canonical::ValueFormat {
+    match (m.window, m.format) {
+        (Some(MeasureWindow::PercentChangeFromPrevious), None) => switchboard_model::canonical::ValueFormat::Percent,
+        _ => base,
+    }
+}
+
 pub fn is_change(w: Option<MeasureWindow>) -> bool {
     matches!(w, Some(MeasureWindow::ChangeFromPrevious | MeasureWindow::PercentChangeFromPrevious))
 }
