@@ -269,6 +269,7 @@ async function main() {
     if (head !== 'PK') throw new Failure(`export_report said ${JSON.stringify(exported.ok)} but ${outPath} is not a workbook`);
     log(`exported the report to ${outPath}`);
 
+    await builderInTheApp(base, s);
     await sources(base, s, scratch);
     await throughThePage(base, s, scratch, application, env, children);
   } finally {
@@ -353,6 +354,46 @@ async function sources(base, s, scratch) {
 }
 
 // ---- Through the page, as a person would ----
+
+/**
+ * The report builder in the real window on the demo data: group the default count by agent,
+ * see one row per agent, then drill into the first agent's count — the rows behind it must be
+ * exactly that many. The page is saved to docs/builder.png.
+ */
+async function builderInTheApp(base, s) {
+  await command(base, 'POST', `${s}/execute/sync`, { script: "location.hash = '#/builder'", args: [] });
+  await waitFor('the builder to list the fields', waitMs, async () => ({ ok: (await textOf(base, s, '.field-item[data-field="agent_name"]')) !== null }));
+  await click(base, s, '//button[@aria-label="Group by Agent"]', 'xpath');
+  const table = await waitFor('the builder to show one row per agent', waitMs, async () => {
+    const seen = await command(base, 'POST', `${s}/execute/sync`, {
+      script: `const t = document.querySelector('[data-testid=builder-table]');
+        const err = document.querySelector('[data-testid=builder-error]');
+        const head = t ? [...t.querySelectorAll('thead th')].map((th) => th.textContent) : [];
+        const first = t ? [...t.querySelectorAll('tr[data-row="0"] td')].map((td) => td.textContent) : [];
+        return { rows: t ? Number(t.dataset.rows) : 0, head, first, error: err ? err.textContent : null };`,
+      args: [],
+    });
+    if (seen.error) return { fail: `the builder shows an error: ${seen.error}` };
+    return { ok: seen.head[0] === 'Agent' && seen.rows >= 5, ...seen };
+  });
+  log(`builder: ${table.rows} rows by ${table.head.join(', ')}; first ${table.first.join(' | ')}`);
+  const count = Number(String(table.first[1]).replace(/[^0-9]/g, ''));
+  await click(base, s, '[data-testid=builder-table] tr[data-row="0"] .cell-button');
+  const drilled = await waitFor('the rows behind the first agent', waitMs, async () => {
+    const total = await command(base, 'POST', `${s}/execute/sync`, {
+      script: "const d = document.querySelector('[data-testid=drill-count]'); return d ? Number(d.dataset.total) : null;",
+      args: [],
+    });
+    return { ok: total !== null, total };
+  });
+  if (drilled.total !== count) throw new Failure(`the first agent's count is ${count} but ${drilled.total} rows are behind it`);
+  log(`builder drill-down: ${drilled.total} rows behind ${table.first[0]}`);
+  await sleep(800);
+  const png = await command(base, 'GET', `${s}/screenshot`);
+  const builderShot = resolve(here, '..', '..', 'docs', 'builder.png');
+  writeFileSync(builderShot, Buffer.from(png, 'base64'));
+  log(`builder screenshot saved to ${builderShot}`);
+}
 
 /** Finds one element; `using` is a W3C locator strategy. Returns its reference. */
 async function find(base, s, value, using = 'css selector') {

@@ -22,6 +22,8 @@ pub enum Origin {
     Stored,
     Derived(&'static DerivedColumn),
     Lookup(&'static Lookup),
+    /// A custom column of the report, computed from its expression (see `expr`).
+    Custom,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ impl ColumnInfo {
                 }
             },
             Origin::Lookup(l) => vec![l.from_column],
+            // What an expression reads is known to its compiled form, which the plan expands.
+            Origin::Custom => vec![],
         }
     }
 }

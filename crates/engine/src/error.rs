@@ -22,6 +22,11 @@ pub enum EngineError {
     #[error("The report sorts by \"{column}\", which is not one of its columns. Sort by one of: {valid}.")]
     UnknownSortColumn { column: String, valid: String },
 
+    /// A custom column's, filter's or measure's expression is wrong at `start..end`
+    /// (character offsets into `expression`).
+    #[error("{place} has a problem: {message}")]
+    BadExpression { place: String, expression: String, message: String, start: u32, end: u32 },
+
     /// Anything else about the spec's shape (duplicate headings, nothing to show, …).
     #[error("{0}")]
     InvalidReport(String),

@@ -24,6 +24,7 @@
 
 mod catalogue;
 mod error;
+mod expr;
 mod filter;
 pub mod metrics;
 mod output;
@@ -34,6 +35,8 @@ mod source;
 pub use catalogue::close_names;
 pub use error::EngineError;
 pub use metrics::metrics;
+pub use expr::report::custom_fields;
+pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;
 pub use plan::run;
 pub use source::{FrameRequest, FrameSource, MemorySource, TimeRange};

@@ -323,6 +323,10 @@ fn default_headings_formats_and_wrong_choices() {
     let e = run(&spec("UTC", vec![], vec![lib("speed", Aggregation::Count, "x")]), &src, now()).unwrap_err();
     let text = e.to_string();
     assert!(text.contains("no metric \"speed\"") && text.contains("first_response_time, handle_time"), "{text}");
+    // A rate may name its own statistic, the share.
+    let out = run(&spec("UTC", vec![], vec![lib("resolution_rate", Aggregation::Share, "r")]), &src, now()).unwrap();
+    let all: Vec<&CanonicalConversation> = rows().iter().collect();
+    close(f64s(&out, "r")[0], truth::kpis(&all, 60.0).resolution_rate, "resolution rate as a share");
     let e = run(&spec("UTC", vec![], vec![lib("resolution_rate", Aggregation::P90, "x")]), &src, now()).unwrap_err();
     assert!(e.to_string().contains("computed one way only"), "{e}");
     let e = run(&spec("UTC", vec![], vec![lib("handle_time", Aggregation::Sum, "x")]), &src, now()).unwrap_err();

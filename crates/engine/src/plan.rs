@@ -2,6 +2,7 @@
 
 use crate::catalogue::{Catalogue, ColumnInfo, Kind, Origin};
 use crate::error::EngineError;
+use crate::expr::report::ReportExpressions;
 use crate::filter;
 use crate::metrics;
 use crate::output::ReportOutput;
@@ -11,7 +12,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 use switchboard_model::canonical::{Derivation, Lookup, ValueFormat};
 use switchboard_model::ipc::ResultColumn;
-use switchboard_model::spec::{Aggregation, Measure, ReportSpec, TimeBucket};
+use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec, TimeBucket};
 
 /// Runs a report on the data `source` holds, resolving relative periods against `now`.
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
@@ -19,7 +20,9 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     let spec: &ReportSpec = &labelled;
     let tz_name = spec.timezone.as_deref().unwrap_or("UTC").trim();
     let tz: Tz = tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })?;
-    let cat = Catalogue::for_dataset(&spec.dataset)?;
+    let mut cat = Catalogue::for_dataset(&spec.dataset)?;
+    let expressions = ReportExpressions::compile(spec, &mut cat, tz)?;
+    let cat = cat;
     if spec.group_by.is_empty() && spec.measures.is_empty() {
         return Err(EngineError::InvalidReport(
             "The report has nothing to show: add a measure (for example a count) or a column to group by.".into(),
@@ -30,6 +33,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     let filters = spec
         .filters
         .iter()
+        .filter(|f| f.op != FilterOp::Expression)
         .map(|f| Ok((f, cat.get(&f.column)?)))
         .collect::<Result<Vec<_>, EngineError>>()?;
     let groups = spec
@@ -76,6 +80,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         .chain(groups.iter().map(|(_, c)| *c))
         .chain(measures.iter().filter_map(|(_, c)| *c))
         .collect();
+    let used = expressions.expand(&cat, used)?;
     let mut lookups: Vec<&'static Lookup> = Vec::new();
     for c in &used {
         if let Origin::Lookup(l) = c.origin {
@@ -113,12 +118,17 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     if !derived.is_empty() {
         lf = lf.with_columns(derived.iter().map(|c| derived_expr(c)).collect::<Vec<_>>());
     }
+    lf = expressions.add_columns(lf, &used);
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
     for (f, info) in &filters {
         let compiled = filter::compile(f, info, tz)?;
         lf = lf.filter(compiled.predicate);
         applied.push(compiled.words);
+    }
+    for (predicate, words) in expressions.filters() {
+        lf = lf.filter(predicate.clone());
+        applied.push(words.clone());
     }
     applied.push(format!("Timezone: {tz}"));
 
@@ -141,14 +151,17 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         columns.push(ResultColumn { name: label, format });
     }
     let mut aggs: Vec<Expr> = Vec::new();
-    for (m, info) in &measures {
+    for (i, (m, info)) in measures.iter().enumerate() {
         if metrics::special::is_special(m) {
             // Computed beside the summary and joined to it (see `metrics::special`).
             let c = metrics::special::column(m)?;
             columns.push(ResultColumn { format: metrics::window::format(m, c.format), ..c });
             continue;
         }
-        let (expr, format) = measure_expr(m, *info, tz)?;
+        let (expr, format) = match expressions.share(i, m) {
+            Some(share) => share,
+            None => measure_expr(m, *info, tz)?,
+        };
         aggs.push(expr.alias(m.label.as_str()));
         columns.push(ResultColumn { name: m.label.clone(), format: metrics::window::format(m, format) });
     }

@@ -57,6 +57,26 @@ pub struct FieldInfo {
     pub description: String,
 }
 
+/// The live check of a custom-column (or filter, or share) expression while it is typed.
+/// `start`/`end` are character offsets into the expression (end exclusive) to underline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExpressionCheck {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub start: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub end: Option<u32>,
+    /// How the value shows when the expression is valid (`text`, `number`, `boolean`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub format: Option<ValueFormat>,
+}
+
 /// A metric of the library, with the exact definition shown to the user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct MetricInfo {
@@ -406,6 +426,7 @@ pub fn typescript_bindings() -> String {
         MeasureWindow::decl(&cfg),
         FieldInfo::decl(&cfg),
         MetricInfo::decl(&cfg),
+        ExpressionCheck::decl(&cfg),
         ReportStep::decl(&cfg),
         CellKey::decl(&cfg),
         ReportTemplate::decl(&cfg),

@@ -60,7 +60,12 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             Ok(serde_json::json!({ "name": t.name, "spec": spec }))
         }
         "metrics" => to_json(switchboard_engine::metrics()),
-        "datasets" | "fields" | "column_values" | "check_expression" | "preview" | "drill" => {
+        "check_expression" => {
+            let spec = with_timezone(ws, arg(args, "spec")?);
+            let text: String = arg(args, "text")?;
+            to_json(switchboard_engine::expression_check(&spec, &text))
+        }
+        "datasets" | "fields" | "column_values" | "preview" | "drill" => {
             Err(WorkspaceError::NotFound(format!("\"{name}\" is not available yet.")))
         }
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),

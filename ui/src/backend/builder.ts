@@ -1,21 +1,12 @@
 // The report builder's calls, typed. They go through `Backend.call`, which the desktop app,
 // the browser bridge and the fake each answer (the fake says the builder needs real data).
 import type { Backend } from './index';
-import type { CellKey, FieldInfo, ValueFormat, MetricInfo, ReportResult, ReportSpec, ReportStep } from './types';
+import type { CellKey, ExpressionCheck, FieldInfo, MetricInfo, ReportResult, ReportSpec, ReportStep } from './types';
 
 export interface DatasetChoice {
   name: string;
   label: string;
   section?: string;
-}
-
-/** The live check of a custom column's expression: where it is wrong, and what it gives. */
-export interface ExpressionCheck {
-  ok: boolean;
-  message?: string | null;
-  start?: number | null;
-  end?: number | null;
-  format?: ValueFormat | null;
 }
 
 export interface ValueCount {

@@ -214,6 +214,12 @@ aggregations: Array<Aggregation>,
  */
 takes_threshold: boolean, };
 
+export type ExpressionCheck = { ok: boolean, message?: string, start?: number, end?: number, 
+/**
+ * How the value shows when the expression is valid (`text`, `number`, `boolean`, …).
+ */
+format?: ValueFormat, };
+
 export type ReportStep = "dataset" | "joins" | "columns" | "filters" | "summarize" | "having" | "sort" | "limit";
 
 export type CellKey = { 

@@ -4,7 +4,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FieldInfo, Filter, FilterOp, GroupBy, Measure, MetricInfo, ReportResult, ReportSpec, ReportStep } from '../../backend';
 import { toBackendError } from '../../backend';
-import type { BuilderCalls, DatasetChoice, ExpressionCheck, ValueCount } from '../../backend/builder';
+import type { BuilderCalls, DatasetChoice, ValueCount } from '../../backend/builder';
+import type { ExpressionCheck } from '../../backend';
 import { formatValue } from '../../format';
 import { dropTarget } from './FieldsPanel';
 import { groupHeading, headings, measureLabel, moveItem, renameHeading, type Spec } from './specEdit';
