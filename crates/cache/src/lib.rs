@@ -35,7 +35,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use switchboard_model::{canonical, ErrorCode};
 
-pub use frame::{FrameRequest, TimeRange};
+pub use frame::{FrameRequest, TableInfo, TimeRange};
 pub use raw::{CanonicalRows, Checkpoint, PageWrite, Rejected};
 /// Re-exported so connectors that derive rows with SQL use the same rusqlite.
 pub use rusqlite;

@@ -241,3 +241,45 @@ fn sync_runs_and_rejected_records() {
     c.write_page(&p).unwrap();
     assert_eq!(c.counts("s1").unwrap().rejected, 1);
 }
+
+#[test]
+fn raw_tables_are_listed_typed_and_read_with_pushdown() {
+    let c = Cache::open_in_memory().unwrap();
+    let recs = vec![
+        rec(json!({"id": 1, "status": "open", "score": 1.5, "waited": 30})),
+        rec(json!({"id": 2, "status": "resolved", "score": null, "waited": "45"})),
+        rec(json!({"id": 3, "status": "resolved", "score": 4.0, "waited": 60})),
+    ];
+    c.write_page(&page(&recs, &[], &cp("a", 3))).unwrap();
+    let tables = c.tables().unwrap();
+    assert_eq!(tables[0].name, "conversations");
+    assert_eq!(tables[0].rows, Some(0));
+    let raw = tables.iter().find(|t| t.name == "raw_test_conversation").unwrap();
+    assert_eq!(raw.rows, Some(3));
+    assert_eq!(
+        raw.columns,
+        vec![
+            ("source".to_string(), canonical::ColumnType::Text),
+            ("id".to_string(), canonical::ColumnType::Int),
+            ("score".to_string(), canonical::ColumnType::Float),
+            ("status".to_string(), canonical::ColumnType::Text),
+            ("waited".to_string(), canonical::ColumnType::Int),
+        ]
+    );
+    let df = c
+        .read_frame(&FrameRequest {
+            table: "raw_test_conversation".into(),
+            columns: vec!["status".into(), "waited".into()],
+            time_range: Some(TimeRange { column: "id".into(), from_ms: 2, to_ms: 4 }),
+            source: Some("s1".into()),
+        })
+        .unwrap();
+    assert_eq!(df.height(), 2);
+    assert_eq!(df.column("waited").unwrap().dtype(), &DataType::Int64);
+    let waited = df.column("waited").unwrap().as_materialized_series().i64().unwrap().clone();
+    assert_eq!((waited.get(0), waited.get(1)), (Some(45), Some(60)), "a number sent as text is read as a number");
+    let err = c.read_frame(&FrameRequest { table: "raw_test_conversation".into(), columns: vec!["nope".into()], ..Default::default() });
+    assert!(matches!(err, Err(CacheError::UnknownColumn { .. })));
+    let err = c.read_frame(&FrameRequest { table: "raw_test_missing".into(), ..Default::default() });
+    assert!(matches!(err, Err(CacheError::UnknownTable(_))));
+}

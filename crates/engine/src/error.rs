@@ -3,8 +3,9 @@ use switchboard_model::{AppError, ErrorCode};
 /// Why a report could not be produced, in words the person who built it can act on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
-    #[error("There is no dataset called \"{name}\". Choose one of: {valid}.")]
-    UnknownDataset { name: String, valid: String },
+    /// `hint`: suggestions and, for a raw table, where the report probably came from.
+    #[error("There is no dataset called \"{name}\" in this workspace's data.{hint} Choose one of: {valid}.")]
+    UnknownDataset { name: String, valid: String, hint: String },
 
     /// A filter, group, measure or period names a column the dataset does not have.
     #[error("{message}")]

@@ -4,7 +4,12 @@
 //! Choices a manager would expect: "is not" and "not one of" keep rows where the column is
 //! empty; `contains`/`starts_with` ignore case; a date given without a time means the whole
 //! local day in the report's timezone (`created_at = 2026-03-03` is that day,
-//! `> 2026-03-03` is after it).
+//! `> 2026-03-03` is after it); "does not contain" keeps empty values too; `between` is
+//! inclusive at both ends, a missing end leaves that side open, and a date-only end covers
+//! its whole local day (`between 2026-03-01 and 2026-03-07` ends at the midnight starting
+//! 8 March, local); `in_period`/`in_previous_period` read a period's text form
+//! (`last_7_days`, `this_month`, `2026-03-01..2026-03-31`) against the report's clock and
+//! timezone, and the previous period is the one [`Period::previous`] defines.
 
 use crate::catalogue::{ColumnInfo, Kind};
 use crate::error::EngineError;
@@ -13,7 +18,8 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 use serde_json::Value;
 use switchboard_model::canonical::ValueFormat;
-use switchboard_model::period::local_midnight_ms;
+use chrono::Utc;
+use switchboard_model::period::{local_midnight_ms, Period};
 use switchboard_model::spec::{Filter, FilterOp};
 
 /// A filter value read for the column it applies to.
@@ -51,13 +57,115 @@ pub struct CompiledFilter {
     pub words: String,
 }
 
+/// [`compile_at`] for filters that do not depend on the clock; a period filter needs one.
+#[allow(dead_code)]
 pub fn compile(filter: &Filter, info: &ColumnInfo, tz: Tz) -> Result<CompiledFilter, EngineError> {
+    compile_at(filter, info, tz, None)
+}
+
+/// A filter as a predicate and words; `now` resolves the relative periods of `in_period`
+/// and `in_previous_period`.
+pub fn compile_at(
+    filter: &Filter,
+    info: &ColumnInfo,
+    tz: Tz,
+    now: Option<DateTime<Utc>>,
+) -> Result<CompiledFilter, EngineError> {
     let bad = |reason: String| EngineError::BadFilter { column: info.label.to_string(), reason };
     let c = col(info.name);
     let label = info.label;
     let (predicate, words) = match filter.op {
-        FilterOp::NotContains | FilterOp::Between | FilterOp::InPeriod | FilterOp::InPreviousPeriod | FilterOp::Expression => {
+        FilterOp::Expression => {
             return Err(bad("this kind of filter is not available yet".into()));
+        }
+        FilterOp::InPeriod | FilterOp::InPreviousPeriod => {
+            if info.kind != Kind::Time {
+                return Err(bad(format!("{label} is not a date column; a period applies to dates only")));
+            }
+            let text = match &filter.value {
+                Value::String(s) => s.clone(),
+                Value::Null => return Err(bad("choose the period".into())),
+                v => v.to_string(),
+            };
+            let period = Period::parse(&text).map_err(bad)?;
+            let now = now.ok_or_else(|| bad("the report's clock is missing".into()))?;
+            let previous = filter.op == FilterOp::InPreviousPeriod;
+            let applied = if previous {
+                match period.previous(now, tz) {
+                    Some(p) => p,
+                    None => return Err(bad("\"All time\" has no period before it; choose a period such as last_7_days".into())),
+                }
+            } else {
+                period.clone()
+            };
+            let dates = applied.local_dates(now, tz);
+            let shown = match dates {
+                None => String::new(),
+                Some((a, b)) if a == b => format!(" ({a})"),
+                Some((a, b)) => format!(" ({a} – {b})"),
+            };
+            let words = if previous {
+                format!("{label} in the period before {}{shown}", period.describe())
+            } else {
+                format!("{label} in {}{shown}", period.describe())
+            };
+            let predicate = match applied.utc_range_ms(now, tz) {
+                None => lit(true),
+                Some((from, to)) => {
+                    let ms = millis(c);
+                    ms.clone().gt_eq(lit(from)).and(ms.lt(lit(to)))
+                }
+            };
+            (predicate, words)
+        }
+        FilterOp::Between => {
+            let (low, high) = match &filter.value {
+                Value::Array(items) if items.len() == 2 => (&items[0], &items[1]),
+                _ => return Err(bad("give two values, the low and the high end, as [low, high] (either may be empty)".into())),
+            };
+            if info.kind == Kind::Bool {
+                return Err(bad("yes/no values have no range; use \"is\"".into()));
+            }
+            let low = (!low.is_null()).then(|| operand(low, info, tz)).transpose()?;
+            let high = (!high.is_null()).then(|| operand(high, info, tz)).transpose()?;
+            let time = info.kind == Kind::Time;
+            let bound = |o: &Operand, upper: bool| -> Expr {
+                let op = if upper { FilterOp::Le } else { FilterOp::Ge };
+                match o {
+                    Operand::Text(s) => compare(c.clone(), op, lit(s.clone())),
+                    Operand::Number(n) => compare(c.clone().cast(DataType::Float64), op, lit(*n)),
+                    Operand::Bool(b) => c.clone().eq(lit(*b)),
+                    Operand::Instant { ms, .. } => compare(millis(c.clone()), op, lit(*ms)),
+                    // A date-only end covers its whole local day.
+                    Operand::Day { from, to, .. } => {
+                        if upper {
+                            millis(c.clone()).lt(lit(*to))
+                        } else {
+                            millis(c.clone()).gt_eq(lit(*from))
+                        }
+                    }
+                }
+            };
+            let (predicate, words) = match (&low, &high) {
+                (None, None) => return Err(bad("give at least one end of the range".into())),
+                (Some(l), None) => {
+                    let verb = if time { "is on or after" } else { "is at least" };
+                    (bound(l, false), format!("{label} {verb} {}", l.shown(info)))
+                }
+                (None, Some(h)) => {
+                    let verb = if time { "is on or before" } else { "is at most" };
+                    (bound(h, true), format!("{label} {verb} {}", h.shown(info)))
+                }
+                (Some(l), Some(h)) => {
+                    let words = if time {
+                        format!("{label} is from {} to {}", l.shown(info), h.shown(info))
+                    } else {
+                        format!("{label} is between {} and {}", l.shown(info), h.shown(info))
+                    };
+                    (bound(l, false).and(bound(h, true)), words)
+                }
+            };
+            (predicate, words)
         }
         FilterOp::IsEmpty | FilterOp::NotEmpty => {
             let empty = if info.kind == Kind::Text {
@@ -139,11 +247,15 @@ pub fn compile(filter: &Filter, info: &ColumnInfo, tz: Tz) -> Result<CompiledFil
             };
             (predicate, words)
         }
-        FilterOp::Contains | FilterOp::StartsWith => {
+        FilterOp::Contains | FilterOp::StartsWith | FilterOp::NotContains => {
             if info.kind != Kind::Text {
                 return Err(bad(format!(
                     "\"{}\" works on text columns only; use is, is one of, or a comparison",
-                    if filter.op == FilterOp::Contains { "contains" } else { "starts with" }
+                    match filter.op {
+                        FilterOp::Contains => "contains",
+                        FilterOp::NotContains => "does not contain",
+                        _ => "starts with",
+                    }
                 )));
             }
             let given = match &filter.value {
@@ -155,6 +267,10 @@ pub fn compile(filter: &Filter, info: &ColumnInfo, tz: Tz) -> Result<CompiledFil
             let hay = c.str().to_lowercase();
             if filter.op == FilterOp::Contains {
                 (hay.str().contains_literal(needle), format!("{label} contains \"{given}\""))
+            } else if filter.op == FilterOp::NotContains {
+                // As with "is not", an empty value does not contain the text and is kept.
+                let found = hay.str().contains_literal(needle).fill_null(lit(false));
+                (found.not(), format!("{label} does not contain \"{given}\""))
             } else {
                 (hay.str().starts_with(needle), format!("{label} starts with \"{given}\""))
             }

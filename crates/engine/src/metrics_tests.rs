@@ -730,3 +730,76 @@ fn without_a_time_group_running_totals_follow_the_first_group() {
     let out = run(&spec("UTC", vec![], s.measures.clone()), &src, now()).unwrap();
     assert_eq!(f64s(&out, "running"), [Some(5.0)]);
 }
+
+/// Conversations created at the given UTC instants (ms), team "A".
+fn rows_at(created: &[i64]) -> MemorySource {
+    let base = &rows()[0];
+    let v: Vec<CanonicalConversation> = created
+        .iter()
+        .enumerate()
+        .map(|(i, t)| CanonicalConversation {
+            id: format!("t{i}"),
+            team_id: Some("A".into()),
+            created_at: *t,
+            queued_at: Some(*t),
+            assigned_at: Some(t + 5_000),
+            first_response_at: Some(t + 20_000),
+            resolved_at: Some(t + 600_000),
+            ..base.clone()
+        })
+        .collect();
+    MemorySource::new().with_table("conversations", conversations_frame(&v))
+}
+
+#[test]
+fn hourly_windows_step_back_in_real_time_across_the_night_clocks_go_back() {
+    // Berlin, 2026-10-25: 02:00–03:00 happens at +02:00 (UTC 00:00) and again at +01:00 (UTC 01:00).
+    let utc = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 10, 25, h, m, 0).unwrap().timestamp_millis();
+    let src = rows_at(&[utc(0, 10), utc(1, 10), utc(1, 40), utc(2, 10), utc(2, 20), utc(2, 30)]);
+    let s = spec(
+        "Europe/Berlin",
+        vec![group("created_at", Some(TimeBucket::Hour))],
+        vec![
+            window("volume", None, "volume"),
+            window("volume", Some(MeasureWindow::RunningTotal), "running"),
+            window("volume", Some(MeasureWindow::ChangeFromPrevious), "change"),
+        ],
+    );
+    let out = run(&s, &src, now()).unwrap();
+    assert_eq!(f64s(&out, "volume"), [Some(1.0), Some(2.0), Some(3.0)]);
+    assert_eq!(f64s(&out, "running"), [Some(1.0), Some(3.0), Some(6.0)]);
+    // The second 02:00 compares with the first, 03:00 with the second.
+    assert_eq!(f64s(&out, "change"), [None, Some(1.0), Some(1.0)]);
+    assert_eq!(out.offsets[0].minutes, [Some(120), Some(60), Some(60)]);
+    assert!(out.frame.get_column_names().iter().all(|n| !n.starts_with('\u{1}')), "no hidden column leaves");
+}
+
+#[test]
+fn weekday_running_totals_follow_the_week_and_see_every_bucket_before_having() {
+    // Monday 2026-01-05 … : Sunday ×3, Monday ×1, Wednesday ×2 (UTC).
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 1, d, 12, 0, 0).unwrap().timestamp_millis();
+    let src = rows_at(&[day(11), day(11), day(11), day(5), day(7), day(7)]);
+    let mut s = spec(
+        "UTC",
+        vec![group("created_at", Some(TimeBucket::DayOfWeek))],
+        vec![window("volume", None, "volume"), window("volume", Some(MeasureWindow::RunningTotal), "running")],
+    );
+    let out = run(&s, &src, now()).unwrap();
+    let shown = |out: &ReportOutput| texts(out, "Created");
+    assert_eq!(shown(&out), ["Monday", "Wednesday", "Sunday"].map(|s| Some(s.to_string())));
+    assert_eq!(f64s(&out, "running"), [Some(1.0), Some(3.0), Some(6.0)]);
+    // A week starting on Sunday runs Sunday first.
+    s.group_by[0].week_start = Some(switchboard_model::spec::Weekday::Sunday);
+    let out = run(&s, &src, now()).unwrap();
+    assert_eq!(shown(&out), ["Sunday", "Monday", "Wednesday"].map(|s| Some(s.to_string())));
+    assert_eq!(f64s(&out, "running"), [Some(3.0), Some(4.0), Some(6.0)]);
+    // The summary filter hides Monday after the running total counted it.
+    s.having = vec![switchboard_model::spec::Filter {
+        column: "volume".into(),
+        op: switchboard_model::spec::FilterOp::Ge,
+        value: serde_json::json!(2),
+    }];
+    let out = run(&s, &src, now()).unwrap();
+    assert_eq!(shown(&out), ["Sunday", "Wednesday"].map(|s| Some(s.to_string())));
+    assert_eq!(f64s(&out, "running"), [Some(3.0), Some(6.0)]);
+}

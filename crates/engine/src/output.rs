@@ -1,6 +1,8 @@
+//! A computed report and its forms for the screen (IPC rows) and for files.
+
 use polars::prelude::*;
 use serde_json::Value;
-use switchboard_model::ipc::{ReportResult, ResultColumn};
+use switchboard_model::ipc::{ReportResult, ResultColumn, TimeOffsets};
 use switchboard_model::spec::ChartSpec;
 
 /// A computed report: the result frame plus everything a screen or an export says about it.
@@ -17,6 +19,17 @@ pub struct ReportOutput {
     pub applied: Vec<String>,
     pub timezone: String,
     pub chart: Option<ChartSpec>,
+    /// UTC offsets of the half-hour and hour bucket columns, row by row (the DST-repeated
+    /// hour is two rows with the same wall-clock time and different offsets).
+    pub offsets: Vec<TimeOffsets>,
+    /// Rows in the full result when `frame` holds only the first ones (previews, drill-downs).
+    pub total_rows: Option<usize>,
+    /// A pivoted result as it was before the pivot (one row per group combination), for
+    /// writers that lay a crosstab out themselves (`write_xlsx_crosstab`, `XlsxOptions::pivot`).
+    pub long: Option<Box<ReportOutput>>,
+    /// Why the result is empty, in words (no data in the period, or the filter that removed
+    /// the last rows); None when there are rows.
+    pub notice: Option<String>,
 }
 
 impl ReportOutput {
@@ -39,14 +52,71 @@ impl ReportOutput {
             title: self.title.clone(),
             columns: self.columns.clone(),
             rows,
-            total_rows: self.frame.height() as u32,
+            total_rows: self.total_rows.unwrap_or(self.frame.height()) as u32,
             timezone: self.timezone.clone(),
             applied: self.applied.clone(),
             chart_svg: None,
             groups: self.groups as u32,
-            notice: None,
+            notice: self.notice.clone(),
+            offsets: (!self.offsets.is_empty()).then(|| {
+                self.offsets
+                    .iter()
+                    .map(|o| TimeOffsets { column: o.column, minutes: o.minutes.iter().take(n).copied().collect() })
+                    .collect()
+            }),
         }
     }
+
+    /// The result as files show it: a half-hour or hour column that holds the same wall-clock
+    /// time twice (the hour clocks go back) becomes text with the offset on every row,
+    /// "2026-10-25 02:00 (+02:00)", so the two rows read differently in a spreadsheet. Other
+    /// results come back unchanged, times staying times.
+    pub fn for_export(&self) -> ReportOutput {
+        let mut out = self.clone();
+        for o in &self.offsets {
+            let i = o.column as usize;
+            let Some(column) = self.frame.columns().get(i) else { continue };
+            let Ok(ms) = column.cast(&DataType::Int64) else { continue };
+            let Ok(ms) = ms.i64().cloned() else { continue };
+            let walls: Vec<Option<i64>> = ms.iter().collect();
+            let mut seen = std::collections::HashMap::new();
+            let mut repeated = false;
+            for (w, m) in walls.iter().zip(&o.minutes) {
+                if let (Some(w), Some(m)) = (w, m) {
+                    if seen.insert(*w, *m).is_some_and(|before| before != *m) {
+                        repeated = true;
+                    }
+                }
+            }
+            if !repeated {
+                continue;
+            }
+            let texts: Vec<Option<String>> =
+                walls.iter().zip(&o.minutes).map(|(w, m)| w.map(|w| wall_with_offset(w, *m))).collect();
+            let name = column.name().clone();
+            if out.frame.replace(name.as_str(), Column::new(name.clone(), texts)).is_ok() {
+                out.columns[i].format = switchboard_model::canonical::ValueFormat::Text;
+            }
+        }
+        out
+    }
+}
+
+/// "2026-10-25 02:00 (+01:00)": a local wall-clock time (ms as if UTC) with its offset.
+pub(crate) fn wall_with_offset(wall_ms: i64, offset_minutes: Option<i32>) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(wall_ms).map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string());
+    let t = t.unwrap_or_default();
+    match offset_minutes {
+        Some(m) => format!("{t} ({})", offset_text(m)),
+        None => t,
+    }
+}
+
+/// "+05:30", "-03:00".
+pub(crate) fn offset_text(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 pub(crate) fn json_value(v: AnyValue<'_>) -> Value {

@@ -11,23 +11,50 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
 use switchboard_model::canonical::{Derivation, Lookup, ValueFormat};
-use switchboard_model::ipc::ResultColumn;
-use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec, TimeBucket};
+use switchboard_model::ipc::{ReportStep, ResultColumn};
+use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec};
 
 /// Runs a report on the data `source` holds, resolving relative periods against `now`.
 pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> Result<ReportOutput, EngineError> {
-    let labelled = metrics::with_default_labels(spec);
-    let spec: &ReportSpec = &labelled;
+    crate::shape::summarize(spec, source, now, ReportStep::Limit)
+}
+
+/// The rows as the row steps of the notebook (dataset → joins → custom columns → filters)
+/// leave them, before any summary: what summaries, drill-downs and previews start from.
+pub(crate) struct Rows {
+    pub lf: LazyFrame,
+    pub tz: Tz,
+    /// Human words for the period, the filters and the timezone.
+    pub applied: Vec<String>,
+    /// The dataset's columns with the report's custom columns.
+    pub cat: Catalogue,
+    pub expressions: ReportExpressions,
+    /// The rows before the filters, and each filter with its words: what explains an empty
+    /// result (`notice`).
+    pub unfiltered: LazyFrame,
+    pub stages: Vec<(Expr, String)>,
+}
+
+/// The report's timezone (UTC when it sets none).
+pub(crate) fn report_tz(spec: &ReportSpec) -> Result<Tz, EngineError> {
     let tz_name = spec.timezone.as_deref().unwrap_or("UTC").trim();
-    let tz: Tz = tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })?;
-    let mut cat = Catalogue::for_dataset(&spec.dataset)?;
+    tz_name.parse().map_err(|_| EngineError::UnknownTimezone { timezone: tz_name.to_string() })
+}
+
+/// Reads and prepares the rows up to and including step `upto` (steps after `Filters` mean
+/// all row steps). `extra` names more stored columns to read than the report itself uses
+/// (a drill-down shows ids and times, a preview every stored column).
+pub(crate) fn rows(
+    spec: &ReportSpec,
+    source: &dyn FrameSource,
+    now: DateTime<Utc>,
+    upto: ReportStep,
+    extra: &[&'static str],
+) -> Result<Rows, EngineError> {
+    let tz = report_tz(spec)?;
+    let mut cat = Catalogue::for_spec(spec, source)?;
     let expressions = ReportExpressions::compile(spec, &mut cat, tz)?;
     let cat = cat;
-    if spec.group_by.is_empty() && spec.measures.is_empty() {
-        return Err(EngineError::InvalidReport(
-            "The report has nothing to show: add a measure (for example a count) or a column to group by.".into(),
-        ));
-    }
 
     // Resolve every name first so that a typo is reported before any data is read.
     let filters = spec
@@ -46,6 +73,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         .iter()
         .map(|m| Ok((m, m.column.as_deref().map(|c| cat.get(c)).transpose()?)))
         .collect::<Result<Vec<_>, EngineError>>()?;
+    let extra = extra.iter().map(|c| cat.get(c)).collect::<Result<Vec<_>, EngineError>>()?;
 
     let range = spec.period.utc_range_ms(now, tz);
     let period_column = match (&spec.period_column, cat.table.time_column) {
@@ -79,6 +107,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         .map(|(_, c)| *c)
         .chain(groups.iter().map(|(_, c)| *c))
         .chain(measures.iter().filter_map(|(_, c)| *c))
+        .chain(extra.iter().copied())
         .collect();
     let used = expressions.expand(&cat, used)?;
     let mut lookups: Vec<&'static Lookup> = Vec::new();
@@ -90,7 +119,9 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
         }
     }
     let scoped = cat.table.column("source").is_some();
-    let mut needed: Vec<&'static str> = dedupe(used.iter().flat_map(|c| c.inputs()));
+    let mut needed: Vec<&'static str> =
+        dedupe(used.iter().flat_map(|c| c.inputs()).chain(crate::relation::base_inputs(&cat.joins, &used)));
+    // Library metrics read their stored columns directly (see `metrics::metric_expr`).
     for c in metrics::stored_inputs(spec)? {
         if !needed.contains(&c) {
             needed.push(c);
@@ -114,6 +145,7 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     for l in &lookups {
         lf = join_lookup(lf, l, scoped, source)?;
     }
+    lf = crate::relation::apply(lf, &cat.joins, &used, source)?;
     let derived: Vec<&ColumnInfo> = dedupe_by_name(used.iter().copied().filter(|c| matches!(c.origin, Origin::Derived(_))));
     if !derived.is_empty() {
         lf = lf.with_columns(derived.iter().map(|c| derived_expr(c)).collect::<Vec<_>>());
@@ -121,105 +153,29 @@ pub fn run(spec: &ReportSpec, source: &dyn FrameSource, now: DateTime<Utc>) -> R
     lf = expressions.add_columns(lf, &used);
 
     let mut applied = vec![period_words(spec, now, tz, period_column)];
-    for (f, info) in &filters {
-        let compiled = filter::compile(f, info, tz)?;
-        lf = lf.filter(compiled.predicate);
-        applied.push(compiled.words);
-    }
-    for (predicate, words) in expressions.filters() {
-        lf = lf.filter(predicate.clone());
-        applied.push(words.clone());
+    // Kept to explain an empty result (see `notice`); lazy, so free unless used.
+    let unfiltered = lf.clone();
+    let mut stages: Vec<(Expr, String)> = Vec::new();
+    if step_rank(upto) >= step_rank(ReportStep::Filters) {
+        for (f, info) in &filters {
+            let compiled = filter::compile_at(f, info, tz, Some(now))?;
+            lf = lf.filter(compiled.predicate.clone());
+            stages.push((compiled.predicate, compiled.words.clone()));
+            applied.push(compiled.words);
+        }
+        for (predicate, words) in expressions.filters() {
+            lf = lf.filter(predicate.clone());
+            stages.push((predicate.clone(), words.clone()));
+            applied.push(words.clone());
+        }
     }
     applied.push(format!("Timezone: {tz}"));
+    Ok(Rows { lf, tz, applied, cat, expressions, unfiltered, stages })
+}
 
-    let mut columns: Vec<ResultColumn> = Vec::new();
-    let mut keys: Vec<Expr> = Vec::new();
-    for (g, info) in &groups {
-        let label = g.label.clone().unwrap_or_else(|| info.label.to_string());
-        let (expr, format) = if info.kind == Kind::Time {
-            let bucket = g.bucket.unwrap_or(TimeBucket::Day);
-            let format = match bucket {
-                TimeBucket::HalfHour | TimeBucket::Hour => ValueFormat::DateTime,
-                _ => ValueFormat::Date,
-            };
-            (local_wall_clock(col(info.name), tz)?.dt().truncate(lit(bucket_every(bucket))), format)
-        } else {
-            // A bucket on a column that is not a time has nothing to cut; the values group as they are.
-            (col(info.name), info.format)
-        };
-        keys.push(expr.alias(label.as_str()));
-        columns.push(ResultColumn { name: label, format });
-    }
-    let mut aggs: Vec<Expr> = Vec::new();
-    for (i, (m, info)) in measures.iter().enumerate() {
-        if metrics::special::is_special(m) {
-            // Computed beside the summary and joined to it (see `metrics::special`).
-            let c = metrics::special::column(m)?;
-            columns.push(ResultColumn { format: metrics::window::format(m, c.format), ..c });
-            continue;
-        }
-        let (expr, format) = match expressions.share(i, m) {
-            Some(share) => share,
-            None => measure_expr(m, *info, tz)?,
-        };
-        aggs.push(expr.alias(m.label.as_str()));
-        columns.push(ResultColumn { name: m.label.clone(), format: metrics::window::format(m, format) });
-    }
-    for (i, c) in columns.iter().enumerate() {
-        if c.name.trim().is_empty() {
-            return Err(EngineError::InvalidReport("Every measure needs a heading; one of them has none.".into()));
-        }
-        if columns[..i].iter().any(|o| o.name == c.name) {
-            return Err(EngineError::InvalidReport(format!(
-                "Two columns of the result are both called \"{}\". Give one of them another heading.",
-                c.name
-            )));
-        }
-    }
-
-    lf = if keys.is_empty() { lf.select(aggs) } else { lf.group_by(keys).agg(aggs) };
-    let axes = group_axes(&groups, &columns);
-    lf = metrics::special::attach(lf, spec, source, now, tz, &columns, &axes)?;
-    lf = window_measures(lf, spec, source, now, tz, &axes)?;
-
-    let group_labels: Vec<String> = columns[..groups.len()].iter().map(|c| c.name.clone()).collect();
-    let mut by: Vec<String> = Vec::new();
-    let mut descending: Vec<bool> = Vec::new();
-    for s in &spec.sort {
-        let name = sort_column(&s.column, &columns, &groups)?;
-        if !by.contains(&name) {
-            by.push(name);
-            descending.push(s.descending);
-        }
-    }
-    // Group columns break ties so that the same data always gives the same order.
-    for g in group_labels {
-        if !by.contains(&g) {
-            by.push(g);
-            descending.push(false);
-        }
-    }
-    if !by.is_empty() {
-        let opts = SortMultipleOptions::default()
-            .with_order_descending_multi(descending)
-            .with_nulls_last(true)
-            .with_maintain_order(true);
-        lf = lf.sort(by.iter().map(|s| PlSmallStr::from(s.as_str())).collect::<Vec<_>>(), opts);
-    }
-    if let Some(n) = spec.limit {
-        lf = lf.limit(n as IdxSize);
-    }
-    let frame = lf.collect()?;
-
-    Ok(ReportOutput {
-        frame,
-        title: title(spec, &cat, &columns, groups.len()),
-        columns,
-        groups: groups.len(),
-        applied,
-        timezone: tz.to_string(),
-        chart: spec.chart.clone(),
-    })
+/// The notebook's order of steps.
+pub(crate) fn step_rank(step: ReportStep) -> u8 {
+    step as u8
 }
 
 fn dedupe<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
@@ -341,26 +297,12 @@ fn derived_expr(c: &ColumnInfo) -> Expr {
 }
 
 /// A UTC datetime as the naive wall-clock time of `tz`.
-fn local_wall_clock(e: Expr, tz: Tz) -> Result<Expr, EngineError> {
+pub(crate) fn local_wall_clock(e: Expr, tz: Tz) -> Result<Expr, EngineError> {
     let zone = TimeZone::opt_try_new(Some(tz.name()))?.unwrap_or(TimeZone::UTC);
     Ok(e.dt().convert_time_zone(zone).dt().replace_time_zone(None, lit("raise"), NonExistent::Raise))
 }
 
-fn bucket_every(b: TimeBucket) -> &'static str {
-    // On naive local times polars cuts weeks at Monday and quarters at Jan/Apr/Jul/Oct.
-    match b {
-        TimeBucket::HalfHour => "30m",
-        TimeBucket::Hour => "1h",
-        TimeBucket::Day => "1d",
-        TimeBucket::Week => "1w",
-        TimeBucket::Month => "1mo",
-        TimeBucket::Quarter => "1q",
-        TimeBucket::Year => "1y",
-        TimeBucket::HourOfDay | TimeBucket::DayOfWeek => "1h",
-    }
-}
-
-fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr, ValueFormat), EngineError> {
+pub(crate) fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr, ValueFormat), EngineError> {
     if let Some(id) = &m.metric {
         return metrics::metric_expr(metrics::find(id, &m.label)?, m);
     }
@@ -430,72 +372,6 @@ fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr,
     Ok((expr, m.format.unwrap_or(default)))
 }
 
-/// Each group with its result heading and, for a time column, its bucket.
-fn group_axes(
-    groups: &[(&switchboard_model::spec::GroupBy, &ColumnInfo)],
-    columns: &[ResultColumn],
-) -> Vec<(switchboard_model::spec::GroupBy, metrics::window::Axis)> {
-    groups
-        .iter()
-        .zip(columns)
-        .map(|((g, info), c)| {
-            let axis = metrics::window::Axis {
-                label: c.name.clone(),
-                bucket: (info.kind == Kind::Time).then(|| g.bucket.unwrap_or(TimeBucket::Day)),
-            };
-            ((*g).clone(), axis)
-        })
-        .collect()
-}
-
-/// Running totals and changes against the previous period, on the summarized rows (see
-/// `metrics::window`). Leaves the plan lazy and untouched when no measure has a window.
-fn window_measures(
-    lf: LazyFrame,
-    spec: &ReportSpec,
-    source: &dyn FrameSource,
-    now: DateTime<Utc>,
-    tz: Tz,
-    axes: &[(switchboard_model::spec::GroupBy, metrics::window::Axis)],
-) -> Result<LazyFrame, EngineError> {
-    let windows: Vec<(String, switchboard_model::spec::MeasureWindow)> =
-        spec.measures.iter().filter_map(|m| m.window.map(|w| (m.label.clone(), w))).collect();
-    if windows.is_empty() {
-        return Ok(lf);
-    }
-    let axes: Vec<metrics::window::Axis> = axes.iter().map(|(_, a)| a.clone()).collect();
-    let has_calendar = axes.iter().any(|a| a.bucket.is_some_and(metrics::window::is_calendar));
-    let previous = if !has_calendar && spec.measures.iter().any(|m| metrics::window::is_change(m.window)) {
-        let prev = metrics::window::previous_period_spec(spec, now, tz)?;
-        Some(run(&prev, source, now)?.frame)
-    } else {
-        None
-    };
-    let frame = metrics::window::apply(lf.collect()?, &windows, &axes, previous.as_ref())?;
-    Ok(frame.lazy())
-}
-
-/// A sort names a result heading; the underlying column name of a group is accepted too.
-fn sort_column(
-    wanted: &str,
-    columns: &[ResultColumn],
-    groups: &[(&switchboard_model::spec::GroupBy, &ColumnInfo)],
-) -> Result<String, EngineError> {
-    if let Some(c) = columns.iter().find(|c| c.name == wanted) {
-        return Ok(c.name.clone());
-    }
-    if let Some(c) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(wanted.trim())) {
-        return Ok(c.name.clone());
-    }
-    if let Some(i) = groups.iter().position(|(g, _)| g.column == wanted) {
-        return Ok(columns[i].name.clone());
-    }
-    Err(EngineError::UnknownSortColumn {
-        column: wanted.to_string(),
-        valid: columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
-    })
-}
-
 fn period_words(spec: &ReportSpec, now: DateTime<Utc>, tz: Tz, column: Option<&ColumnInfo>) -> String {
     let mut words = match spec.period.local_dates(now, tz) {
         None => "Period: All time".to_string(),
@@ -513,7 +389,7 @@ fn period_words(spec: &ReportSpec, now: DateTime<Utc>, tz: Tz, column: Option<&C
     words
 }
 
-fn title(spec: &ReportSpec, cat: &Catalogue, columns: &[ResultColumn], groups: usize) -> String {
+pub(crate) fn title(spec: &ReportSpec, cat: &Catalogue, columns: &[ResultColumn], groups: usize) -> String {
     if let Some(t) = spec.chart.as_ref().and_then(|c| c.title.clone()).filter(|t| !t.trim().is_empty()) {
         return t;
     }

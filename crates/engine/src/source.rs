@@ -3,15 +3,48 @@
 //! answer "these columns of this table in this period" can feed a report.
 
 use crate::error::EngineError;
-pub use crate::request::{FrameRequest, TimeRange};
+pub use crate::request::{FrameRequest, TableInfo, TimeRange};
 use polars::prelude::*;
 use std::collections::HashMap;
+use switchboard_model::canonical::{self, ColumnType};
 
 pub trait FrameSource {
     /// The requested columns of one table, restricted to the time range when one is given.
     /// Times are `Datetime(ms, UTC)`, texts `String`, integers `Int64`, floats `Float64`,
     /// booleans `Boolean`; every column may hold nulls.
     fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError>;
+
+    /// The tables this source can answer for, with their columns' types: the canonical
+    /// tables first, then any raw table (`raw_<platform>_<collection>`). By default the
+    /// canonical tables with unknown row counts.
+    fn tables(&self) -> Vec<TableInfo> {
+        canonical::TABLES
+            .iter()
+            .map(|t| TableInfo {
+                name: t.name.to_string(),
+                columns: t.columns.iter().map(|c| (c.name.to_string(), c.ty)).collect(),
+                rows: None,
+            })
+            .collect()
+    }
+}
+
+/// The column types of a frame as the model names them (raw tables held in memory).
+fn column_types(frame: &DataFrame) -> Vec<(String, ColumnType)> {
+    frame
+        .schema()
+        .iter()
+        .map(|(name, dt)| {
+            let ty = match dt {
+                DataType::Boolean => ColumnType::Bool,
+                DataType::Float32 | DataType::Float64 => ColumnType::Float,
+                DataType::Datetime(_, _) | DataType::Date => ColumnType::Time,
+                d if d.is_integer() => ColumnType::Int,
+                _ => ColumnType::Text,
+            };
+            (name.to_string(), ty)
+        })
+        .collect()
 }
 
 /// Tables held in memory: the test double of the cache, and a way to report on a frame that
@@ -37,6 +70,28 @@ impl MemorySource {
 }
 
 impl FrameSource for MemorySource {
+    /// The canonical tables (held or not: an absent one reads as an error, as in the cache),
+    /// then the other tables it holds, by name.
+    fn tables(&self) -> Vec<TableInfo> {
+        let mut out: Vec<TableInfo> = canonical::TABLES
+            .iter()
+            .map(|t| TableInfo {
+                name: t.name.to_string(),
+                columns: t.columns.iter().map(|c| (c.name.to_string(), c.ty)).collect(),
+                rows: self.tables.get(t.name).map(|f| f.height() as u64),
+            })
+            .collect();
+        let mut others: Vec<(&String, &DataFrame)> =
+            self.tables.iter().filter(|(n, _)| canonical::table(n).is_none()).collect();
+        others.sort_by(|a, b| a.0.cmp(b.0));
+        out.extend(others.into_iter().map(|(name, f)| TableInfo {
+            name: name.clone(),
+            columns: column_types(f),
+            rows: Some(f.height() as u64),
+        }));
+        out
+    }
+
     fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError> {
         let Some(frame) = self.tables.get(&req.table) else {
             return Err(EngineError::Source {
@@ -72,6 +127,21 @@ impl FrameSource for MemorySource {
 impl FrameSource for switchboard_cache::Cache {
     fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError> {
         self.read_frame(req).map_err(|e| EngineError::Source { message: e.to_string() })
+    }
+
+    fn tables(&self) -> Vec<TableInfo> {
+        // A failed listing offers the canonical tables: a report on them still reads the file
+        // and says what went wrong then.
+        switchboard_cache::Cache::tables(self).unwrap_or_else(|_| {
+            canonical::TABLES
+                .iter()
+                .map(|t| TableInfo {
+                    name: t.name.to_string(),
+                    columns: t.columns.iter().map(|c| (c.name.to_string(), c.ty)).collect(),
+                    rows: None,
+                })
+                .collect()
+        })
     }
 }
 

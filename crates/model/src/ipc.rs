@@ -40,6 +40,22 @@ pub struct ReportResult {
     #[serde(default)]
     #[ts(optional)]
     pub notice: Option<String>,
+    /// For each half-hour or hour bucket column: the UTC offset of each sent row's bucket.
+    /// On the day clocks go back the same wall-clock hour happens twice and comes as two rows
+    /// with the same time value; show the offset with the time ("02:00 (+02:00)",
+    /// "02:00 (+01:00)") where a column holds the same time twice. A drill-down names such a
+    /// bucket exactly with an RFC 3339 text (`2026-10-25T02:00:00+01:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub offsets: Option<Vec<TimeOffsets>>,
+}
+
+/// UTC offsets of one time column's values, row by row (minutes east of UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TimeOffsets {
+    /// Index of the column in `columns`.
+    pub column: u32,
+    pub minutes: Vec<Option<i32>>,
 }
 
 /// A field the builder offers for a report's dataset (with its joins and custom columns).
@@ -75,6 +91,20 @@ pub struct ExpressionCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub format: Option<ValueFormat>,
+}
+
+/// A dataset the builder offers: a canonical table, or a raw table of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DatasetInfo {
+    /// What a spec's `dataset` holds (`conversations`, `raw_chatwoot_conversations`).
+    pub name: String,
+    pub label: String,
+    /// `Contact center` for the canonical tables, `Raw data: <Platform>` for raw ones.
+    pub section: String,
+    /// Rows over every connection, when the source knows.
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub rows: Option<u64>,
 }
 
 /// A metric of the library, with the exact definition shown to the user.
@@ -425,9 +455,11 @@ pub fn typescript_bindings() -> String {
         TopN::decl(&cfg),
         MeasureWindow::decl(&cfg),
         FieldInfo::decl(&cfg),
+        DatasetInfo::decl(&cfg),
         MetricInfo::decl(&cfg),
         ExpressionCheck::decl(&cfg),
         ReportStep::decl(&cfg),
+        TimeOffsets::decl(&cfg),
         CellKey::decl(&cfg),
         ReportTemplate::decl(&cfg),
         ResultColumn::decl(&cfg),

@@ -94,6 +94,31 @@ impl Period {
         })
     }
 
+    /// The period just before this one, for "compared with the previous period", as the
+    /// local dates it covers; `None` for all time. Precisely:
+    /// - `today` → yesterday; `yesterday` → the day before;
+    /// - `last_N_days` → the N days before those (last 7 days of 8–14 March → 1–7 March);
+    /// - `this_week` and `last_week` → the whole calendar week before (Monday to Sunday), and
+    ///   `this_month`/`last_month` → the whole calendar month before: a month so far is
+    ///   compared with all of last month, as a manager reads "this month vs last month";
+    /// - `a..b` → the same number of days ending the day before `a`.
+    pub fn previous(&self, now: DateTime<Utc>, tz: Tz) -> Option<Period> {
+        let (a, b) = self.local_dates(now, tz)?;
+        let days = |n: i64| Duration::days(n);
+        Some(match self {
+            Period::All => return None,
+            Period::ThisWeek | Period::LastWeek => Period::Between(a - days(7), a - days(1)),
+            Period::ThisMonth | Period::LastMonth => {
+                let last = a - days(1);
+                Period::Between(last.with_day(1).unwrap(), last)
+            }
+            _ => {
+                let len = (b - a).num_days() + 1;
+                Period::Between(a - days(len), a - days(1))
+            }
+        })
+    }
+
     /// The UTC instants `[from, to)` in milliseconds that the period covers.
     pub fn utc_range_ms(&self, now: DateTime<Utc>, tz: Tz) -> Option<(i64, i64)> {
         let (a, b) = self.local_dates(now, tz)?;
@@ -173,6 +198,23 @@ mod tests {
             .utc_range_ms(now, tz)
             .unwrap();
         assert_eq!(to - from, 23 * 3600 * 1000);
+    }
+
+    #[test]
+    fn previous_periods() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 3, 15, 12, 0, 0).unwrap(); // a Sunday
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let prev = |p: Period| p.previous(now, tz).unwrap().local_dates(now, tz).unwrap();
+        assert_eq!(prev(Period::LastDays(7)), (d(3, 1), d(3, 7)));
+        assert_eq!(prev(Period::Today), (d(3, 14), d(3, 14)));
+        assert_eq!(prev(Period::Yesterday), (d(3, 13), d(3, 13)));
+        assert_eq!(prev(Period::ThisWeek), (d(3, 2), d(3, 8)));
+        assert_eq!(prev(Period::LastWeek), (d(3, 2) - Duration::days(7), d(3, 1)));
+        assert_eq!(prev(Period::ThisMonth), (d(2, 1), d(2, 28)));
+        assert_eq!(prev(Period::LastMonth), (NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()));
+        assert_eq!(prev(Period::Between(d(3, 10), d(3, 12))), (d(3, 7), d(3, 9)));
+        assert_eq!(Period::All.previous(now, tz), None);
     }
 
     #[test]

@@ -1,8 +1,29 @@
-//! Bar and line charts drawn by plotters, once, for every surface: the SVG the app shows and
-//! the PNG image export come from the same drawing code, and the native XLSX chart chooses
-//! its columns with the same [`chart_columns`].
+//! What each chart kind takes out of a result table, and the one entry point that draws it.
+//! Every surface — the SVG the app shows, PNG and SVG files, the PDF — comes through
+//! [`draw`], and the native XLSX chart chooses its columns with the same [`chart_columns`].
+//!
+//! Data conventions, per kind (columns are result columns; "groups" are the leading group
+//! columns, "measures" the rest):
+//! - bar, stacked bar, line, area: x = `spec.x` or the first group; y = `spec.y` or the first
+//!   measure; series = `spec.series` or the second group (areas of several series stack). Without groups, one bar per measure
+//!   of the y measure's format, read from the single total row.
+//! - pie, donut: one slice per x value (summed over series), sized by y; negative and empty
+//!   values are left out; past ten slices the smallest are put together as "Other".
+//! - kpi: the y measure. With groups, the last row is "now" and the row before it the
+//!   previous period; without groups, the change is the measure named by `spec.series`, or
+//!   else the first measure whose heading says "change" or "previous" (a percent-formatted
+//!   change of a non-percent measure is read as a relative change).
+//! - heatmap: columns = x, rows = series (the second group), colour = y.
+//! - histogram: when the x values are bins (numbers, or labels such as "0–60" / "300+"), one
+//!   touching bar per bin sized by y; otherwise the distribution of the y measure over the
+//!   result rows, cut into about √n equal bins (at most 30), counted.
+//! - scatter: one point per row, x = `spec.x` if it names a measure or else the first
+//!   measure, y = `spec.y` or else the next measure; `spec.series` colours the points; data
+//!   labels name each point by its first group.
+//! - table, pivot table: no chart.
 
-use crate::value::{cell, display, number_text, Cell};
+use crate::plot::{self, CartesianKind, Look};
+use crate::value::{cell, display, Cell};
 use crate::{RenderError, ResultTable};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use plotters::coord::Shift;
@@ -13,8 +34,8 @@ use switchboard_model::spec::{ChartKind, ChartSpec};
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`): embedded so a
 /// PNG renders the same on a machine without fonts, and text in SVGs is measured correctly.
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(crate) static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) const FAMILY: &str = "sans-serif";
 
 /// Tableau 10: distinct for the common colour-vision deficiencies and in greyscale print.
 pub(crate) const PALETTE: [RGBColor; 10] = [
@@ -80,7 +101,7 @@ pub(crate) struct ChartColumns {
 }
 
 pub(crate) fn chart_columns(table: &ResultTable, spec: &ChartSpec) -> Result<ChartColumns, RenderError> {
-    if spec.kind == ChartKind::Table {
+    if matches!(spec.kind, ChartKind::Table | ChartKind::PivotTable) {
         return Err(RenderError::NoChart);
     }
     let y = match &spec.y {
@@ -204,122 +225,298 @@ fn category_labels(keys: &[Cell], format: ValueFormat) -> Vec<String> {
         .collect()
 }
 
-fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> RenderError {
-    RenderError::Chart(e.to_string())
+/// The KPI tile's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Kpi {
+    pub title: String,
+    pub measure: String,
+    pub format: ValueFormat,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// The change against the previous period, in `change_format`.
+    pub change: Option<f64>,
+    pub change_format: ValueFormat,
+    /// The change as a fraction of the previous value, when that is known and not itself the change.
+    pub percent_change: Option<f64>,
 }
 
+pub(crate) fn kpi_data(table: &ResultTable, spec: &ChartSpec) -> Result<Kpi, RenderError> {
+    let ChartColumns { title, y, x, .. } = chart_columns(table, spec)?;
+    let rows = table.frame.height();
+    let col = &table.frame.columns()[y];
+    let format = table.columns[y].format;
+    let measure = table.columns[y].name.clone();
+    let at = |r: usize| number(&cell(col, r));
+    if x.is_some() {
+        // Rows are periods (or anything ordered): the last one is now.
+        let value = if rows > 0 { at(rows - 1) } else { None };
+        let previous = if rows > 1 { at(rows - 2) } else { None };
+        let change = value.zip(previous).map(|(v, p)| v - p);
+        let percent_change = change.zip(previous).filter(|(_, p)| *p != 0.0 && format != ValueFormat::Percent).map(|(c, p)| c / p.abs());
+        return Ok(Kpi { title, measure, format, value, previous, change, change_format: format, percent_change });
+    }
+    let value = if rows > 0 { at(0) } else { None };
+    let change_col = match &spec.series {
+        Some(name) => Some(column_index(table, name, "change")?),
+        None => (table.groups..table.columns.len()).find(|&i| {
+            let n = table.columns[i].name.to_lowercase();
+            i != y && (n.contains("change") || n.contains("previous"))
+        }),
+    };
+    let (change, change_format, percent_change) = match change_col {
+        None => (None, format, None),
+        Some(c) => {
+            let v = if rows > 0 { number(&cell(&table.frame.columns()[c], 0)) } else { None };
+            let cf = table.columns[c].format;
+            if cf == ValueFormat::Percent && format != ValueFormat::Percent {
+                // A relative change: show the absolute change it implies, and the percent.
+                let abs = value.zip(v).map(|(now, p)| now - now / (1.0 + p)).filter(|a| a.is_finite());
+                (abs.or(v), if abs.is_some() { format } else { cf }, v)
+            } else {
+                (v, cf, None)
+            }
+        }
+    };
+    let previous = match (value, change, change_format == format) {
+        (Some(v), Some(c), true) => Some(v - c),
+        _ => None,
+    };
+    let percent_change = percent_change.or_else(|| {
+        change.zip(previous).filter(|(_, p)| *p != 0.0 && format != ValueFormat::Percent).map(|(c, p)| c / p.abs())
+    });
+    Ok(Kpi { title, measure, format, value, previous, change, change_format, percent_change })
+}
+
+/// The scatter chart's points: (x, y, series index, label).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scatter {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_format: ValueFormat,
+    pub y_format: ValueFormat,
+    pub series: Vec<String>,
+    pub points: Vec<(f64, f64, usize, String)>,
+}
+
+/// Which two measures a scatter chart plots.
+pub(crate) fn scatter_columns(table: &ResultTable, spec: &ChartSpec) -> Result<(usize, usize), RenderError> {
+    let measures: Vec<usize> = (table.groups..table.columns.len()).collect();
+    let x = match &spec.x {
+        Some(name) => column_index(table, name, "x axis")?,
+        None => *measures.first().ok_or_else(|| RenderError::Chart("a scatter chart needs two measures; add them".into()))?,
+    };
+    let y = match &spec.y {
+        Some(name) => column_index(table, name, "value")?,
+        None => *measures.iter().find(|&&i| i != x).ok_or_else(|| {
+            RenderError::Chart("a scatter chart needs two measures, one for each axis; add a second measure".into())
+        })?,
+    };
+    Ok((x, y))
+}
+
+pub(crate) fn scatter_data(table: &ResultTable, spec: &ChartSpec) -> Result<Scatter, RenderError> {
+    let (x, y) = scatter_columns(table, spec)?;
+    let title = spec.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| table.title.to_string());
+    let series_col = spec.series.as_ref().map(|n| column_index(table, n, "series")).transpose()?;
+    let cols = table.frame.columns();
+    let mut series: Vec<String> = Vec::new();
+    let mut points = Vec::new();
+    for r in 0..table.frame.height() {
+        let (Some(px), Some(py)) = (number(&cell(&cols[x], r)), number(&cell(&cols[y], r))) else { continue };
+        let si = match series_col {
+            Some(s) => {
+                let name = display(&cell(&cols[s], r), table.columns[s].format);
+                match series.iter().position(|n| *n == name) {
+                    Some(i) => i,
+                    None => {
+                        series.push(name);
+                        series.len() - 1
+                    }
+                }
+            }
+            None => 0,
+        };
+        let label = if table.groups > 0 { display(&cell(&cols[0], r), table.columns[0].format) } else { String::new() };
+        points.push((px, py, si, label));
+    }
+    Ok(Scatter {
+        title,
+        x_label: spec.x_label.clone().unwrap_or_else(|| table.columns[x].name.clone()),
+        y_label: spec.y_label.clone().unwrap_or_else(|| table.columns[y].name.clone()),
+        x_format: table.columns[x].format,
+        y_format: table.columns[y].format,
+        series,
+        points,
+    })
+}
+
+/// A label that names a bin: "0–60", "60 - 120", "< 30", "300+", "≥ 300".
+fn is_bin_label(s: &str) -> bool {
+    let t = s.trim();
+    let numeric = |p: &str| {
+        let p = p.trim().trim_end_matches(['s', 'm', 'h', '%']).trim();
+        !p.is_empty() && p.replace([',', '.'], "").chars().all(|c| c.is_ascii_digit())
+    };
+    if t.ends_with('+') && numeric(&t[..t.len() - 1]) {
+        return true;
+    }
+    if let Some(rest) = t.strip_prefix(['<', '>', '≥', '≤']) {
+        return numeric(rest.trim_start_matches('='));
+    }
+    for sep in ["–", "—", " - ", "-", " to "] {
+        if let Some((a, b)) = t.split_once(sep) {
+            if numeric(a) && numeric(b) {
+                return true;
+            }
+        }
+    }
+    t.starts_with('[') || t.starts_with('(')
+}
+
+pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartData, RenderError> {
+    let columns = chart_columns(table, spec)?;
+    let rows = table.frame.height();
+    let cols = table.frame.columns();
+    if let Some(x) = columns.x {
+        let binned = (0..rows).all(|r| match cell(&cols[x], r) {
+            Cell::Number(_) | Cell::Empty => true,
+            Cell::Text(t) => is_bin_label(&t),
+            _ => false,
+        });
+        if binned {
+            let one = ChartSpec { series: None, ..spec.clone() };
+            let mut data = chart_data(table, &ChartSpec { kind: ChartKind::Bar, ..one })?;
+            data.series.truncate(1);
+            data.legend = false;
+            return Ok(data);
+        }
+    }
+    // The distribution of the measure over the result rows.
+    let y = columns.y;
+    let format = table.columns[y].format;
+    let values: Vec<f64> = (0..rows).filter_map(|r| number(&cell(&cols[y], r))).collect();
+    let mut data = ChartData {
+        title: columns.title,
+        x_label: table.columns[y].name.clone(),
+        y_label: "Count".into(),
+        y_format: ValueFormat::Integer,
+        categories: vec![],
+        series: vec![(String::new(), vec![])],
+        legend: false,
+    };
+    if values.is_empty() {
+        return Ok(data);
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let bins = ((values.len() as f64).sqrt().ceil() as usize).clamp(1, 30);
+    let width = nice_width((hi - lo) / bins as f64, format);
+    let start = (lo / width).floor() * width;
+    let count = (((hi - start) / width).floor() as usize + 1).max(1);
+    let mut counts = vec![0.0; count];
+    for v in &values {
+        let i = (((v - start) / width).floor() as usize).min(count - 1);
+        counts[i] += 1.0;
+    }
+    data.categories = (0..count)
+        .map(|i| {
+            let a = start + i as f64 * width;
+            format!("{}–{}", crate::value::number_text(a, format), crate::value::number_text(a + width, format))
+        })
+        .collect();
+    data.series = vec![(String::new(), counts.into_iter().map(Some).collect())];
+    Ok(data)
+}
+
+/// A bin width people read easily: 1, 2 or 5 times a power of ten; for durations whole
+/// seconds, minutes or hours.
+fn nice_width(raw: f64, format: ValueFormat) -> f64 {
+    if raw.is_nan() || raw <= 0.0 {
+        return 1.0;
+    }
+    if format == ValueFormat::Duration {
+        for w in [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0] {
+            if w >= raw {
+                return w;
+            }
+        }
+    }
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|w| *w >= raw).unwrap_or(10.0 * p)
+}
+
+/// Pie and donut slices, the smallest past the tenth put together as "Other".
+pub(crate) fn slices(data: &ChartData) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = data
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), data.series.iter().filter_map(|(_, v)| v[i]).sum::<f64>()))
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    if out.len() > 10 {
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let other: f64 = out[9..].iter().map(|(_, v)| v).sum();
+        out.truncate(9);
+        out.push(("Other".into(), other));
+    }
+    out
+}
+
+/// Series colours: the chart's own `#rrggbb` list, then the palette.
+fn colors(spec: &ChartSpec) -> Vec<RGBColor> {
+    let parsed: Vec<RGBColor> = spec
+        .colors
+        .iter()
+        .filter_map(|c| {
+            let h = c.trim().trim_start_matches('#');
+            if h.len() != 6 {
+                return None;
+            }
+            let v = u32::from_str_radix(h, 16).ok()?;
+            Some(RGBColor((v >> 16) as u8, (v >> 8) as u8, v as u8))
+        })
+        .collect();
+    parsed.into_iter().chain(PALETTE).collect()
+}
+
+/// Draws the report's chart on `root`; `scale` is the pixel density (1 for SVG, dpi / 96).
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    data: &ChartData,
-    kind: ChartKind,
+    table: &ResultTable,
+    spec: &ChartSpec,
+    scale: f64,
 ) -> Result<(), RenderError> {
     register_font();
-    root.fill(&WHITE).map_err(draw_error)?;
-    let n = data.categories.len();
-    let values: Vec<f64> = data.series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).collect();
-    if n == 0 || values.is_empty() {
-        let (w, h) = root.dim_in_pixel();
-        let title = root.titled(&data.title, (FAMILY, 20)).map_err(draw_error)?;
-        title
-            .draw(&Text::new(
-                "No data for this report",
-                ((w / 2) as i32 - 90, (h / 2) as i32 - 20),
-                (FAMILY, 16).into_font().color(&RGBColor(0x66, 0x66, 0x66)),
-            ))
-            .map_err(draw_error)?;
-        return root.present().map_err(draw_error);
-    }
-    let max = values.iter().copied().fold(0.0_f64, f64::max);
-    let min = values.iter().copied().fold(0.0_f64, f64::min);
-    // Durations are plotted in minutes or hours once they are long, so that the axis steps
-    // are whole minutes or hours ("2m", "4m") rather than round numbers of seconds ("1m 40s").
-    let scale = match data.y_format {
-        ValueFormat::Duration if max.max(-min) >= 2.0 * 3600.0 => 3600.0,
-        ValueFormat::Duration if max.max(-min) >= 120.0 => 60.0,
-        _ => 1.0,
-    };
-    let (min, max) = (min / scale, max / scale);
-    // Room above the data for the legend box.
-    let headroom = if data.legend { 1.12 + 0.07 * data.series.len().min(8) as f64 } else { 1.1 };
-    let (lo, hi) = if max == min { (min, min + 1.0) } else { (min * 1.1, max * headroom) };
-    let (width, _) = root.dim_in_pixel();
-
-    let mut chart = ChartBuilder::on(root)
-        .caption(&data.title, (FAMILY, 20))
-        .margin(12)
-        .x_label_area_size(if data.x_label.is_empty() { 28 } else { 48 })
-        .y_label_area_size(78)
-        .build_cartesian_2d(-0.5_f64..(n as f64 - 0.5), lo..hi)
-        .map_err(draw_error)?;
-
-    let categories = &data.categories;
-    let x_formatter = |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < categories.len() {
-            categories[i as usize].clone()
-        } else {
-            String::new()
+    let look = Look { scale, colors: colors(spec), data_labels: spec.data_labels };
+    let labelled = |mut data: ChartData| {
+        if let Some(x) = &spec.x_label {
+            data.x_label = x.clone();
         }
-    };
-    let y_format = data.y_format;
-    let y_formatter = |v: &f64| number_text(*v * scale, y_format);
-    // About 90 px per label keeps dates from overlapping; plotters then steps by 1, 2, 5, …
-    let x_labels = n.min((width as usize / 90).max(2));
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(x_labels)
-        .x_label_formatter(&x_formatter)
-        .y_labels(8)
-        .y_label_formatter(&y_formatter)
-        .x_desc(data.x_label.as_str())
-        .y_desc(data.y_label.as_str())
-        .label_style((FAMILY, 13))
-        .axis_desc_style((FAMILY, 14))
-        .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
-        .y_max_light_lines(1)
-        .draw()
-        .map_err(draw_error)?;
-
-    let k = data.series.len();
-    for (j, (name, vals)) in data.series.iter().enumerate() {
-        let color = PALETTE[j % PALETTE.len()];
-        let drawn = match kind {
-            ChartKind::Line => {
-                let points: Vec<(f64, f64)> =
-                    vals.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as f64, v / scale))).collect();
-                chart
-                    .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
-                    .map_err(draw_error)?;
-                chart.draw_series(LineSeries::new(points, color.stroke_width(2))).map_err(draw_error)?
-            }
-            _ => {
-                let w = 0.8 / k as f64;
-                chart
-                    .draw_series(vals.iter().enumerate().filter_map(|(i, v)| {
-                        v.map(|v| {
-                            let x0 = i as f64 - 0.4 + j as f64 * w;
-                            Rectangle::new([(x0, 0.0), (x0 + w * 0.95, v / scale)], color.filled())
-                        })
-                    }))
-                    .map_err(draw_error)?
-            }
-        };
-        if data.legend {
-            drawn
-                .label(name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+        if let Some(y) = &spec.y_label {
+            data.y_label = y.clone();
         }
+        data
+    };
+    match spec.kind {
+        ChartKind::Table | ChartKind::PivotTable => Err(RenderError::NoChart),
+        ChartKind::Bar | ChartKind::StackedBar | ChartKind::Line | ChartKind::Area => {
+            let kind = match spec.kind {
+                ChartKind::StackedBar => CartesianKind::Stacked,
+                ChartKind::Line => CartesianKind::Line,
+                ChartKind::Area => CartesianKind::Area,
+                _ => CartesianKind::Bar,
+            };
+            plot::cartesian(root, &labelled(chart_data(table, spec)?), kind, &look)
+        }
+        ChartKind::Histogram => plot::cartesian(root, &labelled(histogram_data(table, spec)?), CartesianKind::Histogram, &look),
+        ChartKind::Pie | ChartKind::Donut => {
+            let data = chart_data(table, spec)?;
+            plot::pie(root, &data.title, &slices(&data), data.y_format, spec.kind == ChartKind::Donut, &look)
+        }
+        ChartKind::Kpi => plot::kpi(root, &kpi_data(table, spec)?, &look),
+        ChartKind::Heatmap => plot::heatmap(root, &labelled(chart_data(table, spec)?), &look),
+        ChartKind::Scatter => plot::scatter(root, &scatter_data(table, spec)?, &look),
     }
-    if data.legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xCC, 0xCC, 0xCC))
-            .draw()
-            .map_err(draw_error)?;
-    }
-    root.present().map_err(draw_error)
 }

@@ -52,10 +52,14 @@
 mod chart;
 mod crosstab;
 mod csv_file;
+mod pdf;
+mod plot;
 pub mod value;
 mod xlsx;
 
 use plotters::prelude::*;
+
+pub use pdf::{pdf_bytes, write_pdf, PdfReport, MAX_PDF_ROWS};
 use polars::prelude::DataFrame;
 use switchboard_model::canonical::ValueFormat;
 use switchboard_model::ipc::ResultColumn;
@@ -82,7 +86,7 @@ pub struct ResultTable<'a> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("This report is shown as a table, so it has no chart. Choose bars or lines to get one.")]
+    #[error("This report is shown as a table, so it has no chart. Choose a chart type (bars, lines, pie…) to get one.")]
     NoChart,
     #[error("The chart could not be drawn: {0}.")]
     Chart(String),
@@ -118,30 +122,64 @@ impl From<RenderError> for switchboard_model::AppError {
     }
 }
 
-/// The chart as an SVG document of `width` × `height` pixels.
+/// Whether a report of this kind has a chart to draw (tables and pivot tables do not).
+pub fn draws_chart(kind: switchboard_model::spec::ChartKind) -> bool {
+    !matches!(kind, switchboard_model::spec::ChartKind::Table | switchboard_model::spec::ChartKind::PivotTable)
+}
+
+/// The chart as an SVG document of `width` × `height` pixels: what the app shows.
 pub fn chart_svg(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<String, RenderError> {
-    let data = chart::chart_data(table, spec)?;
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        chart::draw(&root, &data, spec.kind)?;
+        chart::draw(&root, table, spec, 1.0)?;
     }
     Ok(out)
 }
 
-/// The chart as PNG bytes of `width` × `height` pixels.
+/// The size and density of a PNG chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PngOptions {
+    pub width_px: u32,
+    pub height_px: u32,
+    /// Dots per inch. Text and lines are scaled by `dpi / 96`, so the chart keeps the
+    /// proportions it has on screen, and the file says its density (pHYs) so that it prints
+    /// and pastes at the intended physical size.
+    pub dpi: f64,
+}
+
+impl Default for PngOptions {
+    fn default() -> Self {
+        PngOptions { width_px: 960, height_px: 540, dpi: 96.0 }
+    }
+}
+
+/// The chart as PNG bytes of `width` × `height` pixels at 96 DPI.
 pub fn chart_png(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
-    let data = chart::chart_data(table, spec)?;
+    chart_png_with(table, spec, &PngOptions { width_px: width, height_px: height, dpi: 96.0 })
+}
+
+/// The chart as PNG bytes at the size and density asked.
+pub fn chart_png_with(table: &ResultTable, spec: &ChartSpec, opts: &PngOptions) -> Result<Vec<u8>, RenderError> {
+    let (width, height) = (opts.width_px, opts.height_px);
+    if width == 0 || height == 0 || width > 20_000 || height > 20_000 {
+        return Err(RenderError::Options(format!("an image of {width} × {height} pixels cannot be made; choose a size between 1 and 20,000 pixels")));
+    }
+    if !(opts.dpi >= 24.0 && opts.dpi <= 2400.0) {
+        return Err(RenderError::Options(format!("{} DPI is not a usable density; choose between 72 and 600", opts.dpi)));
+    }
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        chart::draw(&root, &data, spec.kind)?;
+        chart::draw(&root, table, spec, opts.dpi / 96.0)?;
     }
     let mut png_bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
+        let per_metre = (opts.dpi / 0.0254).round() as u32;
+        encoder.set_pixel_dims(Some(png::PixelDimensions { xppu: per_metre, yppu: per_metre, unit: png::Unit::Meter }));
         let mut writer = encoder.write_header().map_err(|e| RenderError::Chart(e.to_string()))?;
         writer.write_image_data(&rgb).map_err(|e| RenderError::Chart(e.to_string()))?;
     }
@@ -159,3 +197,6 @@ pub(crate) fn file_heading(c: &ResultColumn, durations_in_seconds: bool) -> Stri
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod chart_tests;

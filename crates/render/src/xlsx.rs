@@ -1,10 +1,11 @@
-use crate::chart::{chart_columns, total_measures, ChartColumns, PALETTE};
+use crate::chart::{chart_columns, scatter_columns, total_measures, ChartColumns, PALETTE};
 use crate::crosstab::{pivot, totals, Pivot};
 use crate::value::{cell, Cell};
 use crate::{file_heading, RenderError, ResultTable};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_xlsxwriter::{
-    Chart, ChartFormat, ChartLine, ChartSolidFill, Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet,
+    Chart, ChartFormat, ChartLine, ChartPoint, ChartSolidFill, ChartType, Color, ConditionalFormat2ColorScale, ExcelDateTime,
+    Format, FormatBorder, Workbook, Worksheet,
 };
 use std::path::Path;
 use switchboard_model::canonical::ValueFormat;
@@ -96,7 +97,7 @@ pub fn write_xlsx_with_options(
         XlsxLayout::Crosstab => Some(crosstab_of(table)?),
     };
     let plan = match &opts.chart {
-        Some(spec) if spec.kind != ChartKind::Table && table.frame.height() > 0 => {
+        Some(spec) if has_native_chart(spec.kind) && table.frame.height() > 0 => {
             Some(chart_plan(table, spec, crosstab.is_some())?)
         }
         _ => None,
@@ -127,6 +128,9 @@ pub fn write_xlsx_with_options(
         let chart = native_chart(&plan, &refs, table);
         let width = main.width as u16;
         workbook.worksheet_from_name(&main.sheets[0])?.insert_chart(main.header_row, width + 1, &chart)?;
+    }
+    if let (Some(ChartSpec { kind: ChartKind::Heatmap, .. }), Some(p)) = (&opts.chart, &crosstab) {
+        heatmap_scale(&mut workbook, p, &main.sheets, main.header_row)?;
     }
     workbook.save(path)?;
     Ok(())
@@ -512,7 +516,35 @@ struct ChartPlan {
     left_out: Option<String>,
 }
 
+/// The kinds Excel draws natively. A KPI tile is a number, not a chart; Excel has no
+/// heatmap chart — a heatmap's crosstab gets a colour scale on its cells instead.
+fn has_native_chart(kind: ChartKind) -> bool {
+    !matches!(kind, ChartKind::Table | ChartKind::PivotTable | ChartKind::Kpi | ChartKind::Heatmap)
+}
+
+/// Colours a heatmap's crosstab cells from light to the screen heatmap's deep blue.
+fn heatmap_scale(workbook: &mut Workbook, p: &Pivot, sheets: &[String], header_row: u32) -> Result<(), RenderError> {
+    if p.row_keys.is_empty() || p.col_keys.is_empty() {
+        return Ok(());
+    }
+    let scale = ConditionalFormat2ColorScale::new().set_minimum_color(Color::RGB(0xEFF3FF)).set_maximum_color(Color::RGB(0x084594));
+    // A crosstab taller than a sheet continues on numbered sheets; each gets its own scale.
+    for sheet in sheets {
+        let last = header_row + p.row_keys.len() as u32;
+        workbook.worksheet_from_name(sheet)?.add_conditional_format(header_row + 1, 1, last.min(crate::EXCEL_SHEET_ROWS - 1), p.col_keys.len() as u16, &scale)?;
+    }
+    Ok(())
+}
+
 fn chart_plan(table: &ResultTable, spec: &ChartSpec, crosstab: bool) -> Result<ChartPlan, RenderError> {
+    if spec.kind == ChartKind::Scatter {
+        // Excel's scatter chart reads x values and y values: the two measure columns as they are.
+        let (x, y) = scatter_columns(table, spec)?;
+        let title = spec.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| table.title.to_string());
+        let columns = ChartColumns { title, y, x: Some(x), series: None };
+        let left_out = crosstab.then(|| "The scatter chart is left out of the crosstab layout; export the rows to get it.".to_string());
+        return Ok(ChartPlan { kind: spec.kind, columns, data: ChartData::Rows, left_out });
+    }
     let columns = chart_columns(table, spec)?;
     let p = chart_pivot(table, &columns);
     let data = match (columns.x, columns.series) {
@@ -578,19 +610,42 @@ fn written_pivot_refs(workbook: &mut Workbook, p: &Pivot, sheet_rows: u32, names
 }
 
 fn native_chart(plan: &ChartPlan, refs: &ChartRefs, table: &ResultTable) -> Chart {
-    let mut chart = match plan.kind {
-        ChartKind::Line => Chart::new_line(),
-        _ => Chart::new_column(),
-    };
-    for (i, (name, values)) in refs.series.iter().enumerate() {
+    let several = refs.series.len() > 1;
+    let mut chart = Chart::new(match plan.kind {
+        ChartKind::Line => ChartType::Line,
+        ChartKind::StackedBar => ChartType::ColumnStacked,
+        // As on screen: several areas stack.
+        ChartKind::Area if several => ChartType::AreaStacked,
+        ChartKind::Area => ChartType::Area,
+        ChartKind::Pie => ChartType::Pie,
+        ChartKind::Donut => ChartType::Doughnut,
+        ChartKind::Scatter => ChartType::Scatter,
+        _ => ChartType::Column,
+    });
+    let round = matches!(plan.kind, ChartKind::Pie | ChartKind::Donut);
+    // A pie shows one series: the first, as the screen pie sums the categories of one measure.
+    let drawn = if round { &refs.series[..refs.series.len().min(1)] } else { &refs.series[..] };
+    for (i, (name, values)) in drawn.iter().enumerate() {
         let colour = Color::RGB(rgb(i));
         let series = chart.add_series();
         series.set_name((name.0.as_str(), name.1, name.2)).set_categories(range(&refs.categories)).set_values(range(values));
         match plan.kind {
             ChartKind::Line => series.set_format(ChartFormat::new().set_line(ChartLine::new().set_color(colour).set_width(2.0))),
+            // Excel's plain scatter type draws markers only, in its own marker colours.
+            ChartKind::Scatter => series,
+            ChartKind::Pie | ChartKind::Donut => {
+                let slices = (values.3 - values.1 + 1) as usize;
+                let points: Vec<ChartPoint> = (0..slices.min(255))
+                    .map(|k| ChartPoint::new().set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(rgb(k))))))
+                    .collect();
+                series.set_points(&points)
+            }
+            ChartKind::Histogram => series.set_gap(0).set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(colour))),
+            ChartKind::StackedBar => series.set_overlap(100).set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(colour))),
             _ => series.set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(colour))),
         };
     }
+
     chart.title().set_name(plan.columns.title.as_str());
     if let Some(x) = plan.columns.x {
         chart.x_axis().set_name(table.columns[x].name.as_str());
@@ -604,8 +659,13 @@ fn native_chart(plan: &ChartPlan, refs: &ChartRefs, table: &ResultTable) -> Char
     if let Some(f) = axis_format {
         chart.y_axis().set_num_format(f);
     }
-    if refs.series.len() == 1 {
+    if refs.series.len() == 1 && !round {
         chart.legend().set_hidden();
+    }
+    if round {
+        // A pie has no axes to name.
+        chart.set_width(720).set_height(400).set_alt_text(plan.columns.title.as_str());
+        return chart;
     }
     chart.set_width(720).set_height(400).set_alt_text(plan.columns.title.as_str());
     chart

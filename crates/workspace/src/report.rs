@@ -76,7 +76,7 @@ impl Workspace {
             output.title = template.name.clone();
         }
         let chart_svg = match &spec.chart {
-            Some(c) if c.kind != ChartKind::Table && output.frame.height() > 0 => {
+            Some(c) if switchboard_render::draws_chart(c.kind) && output.frame.height() > 0 => {
                 let run = ReportRun { template: template.clone(), output, chart_svg: None };
                 let svg = switchboard_render::chart_svg(&run.table(), c, CHART_SIZE.0, CHART_SIZE.1)?;
                 return Ok(ReportRun { chart_svg: Some(svg), ..run });

@@ -200,6 +200,20 @@ kind: string,
  */
 section: string, description: string, };
 
+export type DatasetInfo = { 
+/**
+ * What a spec's `dataset` holds (`conversations`, `raw_chatwoot_conversations`).
+ */
+name: string, label: string, 
+/**
+ * `Contact center` for the canonical tables, `Raw data: <Platform>` for raw ones.
+ */
+section: string, 
+/**
+ * Rows over every connection, when the source knows.
+ */
+rows?: number, };
+
 export type MetricInfo = { id: string, label: string, definition: string, format: ValueFormat, 
 /**
  * The dataset it is computed on.
@@ -221,6 +235,12 @@ export type ExpressionCheck = { ok: boolean, message?: string, start?: number, e
 format?: ValueFormat, };
 
 export type ReportStep = "dataset" | "joins" | "columns" | "filters" | "summarize" | "having" | "sort" | "limit";
+
+export type TimeOffsets = { 
+/**
+ * Index of the column in `columns`.
+ */
+column: number, minutes: Array<number | null>, };
 
 export type CellKey = { 
 /**
@@ -261,7 +281,15 @@ groups: number,
  * Why the result is empty, in words: which filter excluded everything, or that the
  * period holds no data yet.
  */
-notice?: string, };
+notice?: string, 
+/**
+ * For each half-hour or hour bucket column: the UTC offset of each sent row's bucket.
+ * On the day clocks go back the same wall-clock hour happens twice and comes as two rows
+ * with the same time value; show the offset with the time ("02:00 (+02:00)",
+ * "02:00 (+01:00)") where a column holds the same time twice. A drill-down names such a
+ * bucket exactly with an RFC 3339 text (`2026-10-25T02:00:00+01:00`).
+ */
+offsets?: Array<TimeOffsets>, };
 
 export type TemplateSummary = { 
 /**

@@ -101,7 +101,10 @@ pub fn attach(
             frame = frame.lazy().with_column(col(m.label.as_str()).fill_null(lit(0i64))).collect()?;
         }
     }
-    let order: Vec<Expr> = columns.iter().map(|c| col(c.name.as_str())).collect();
+    // The summary's hidden columns (group orders and offsets, names starting with \u{1})
+    // ride along after the shown ones.
+    let hidden = frame.get_column_names().into_iter().filter(|n| n.starts_with('\u{1}')).map(|n| col(n.clone()));
+    let order: Vec<Expr> = columns.iter().map(|c| col(c.name.as_str())).chain(hidden).collect();
     Ok(frame.lazy().select(order))
 }
 

@@ -24,6 +24,28 @@ pub struct Axis {
     /// A calendar bucket of a time column; `None` for any other group (running totals follow
     /// its sorted values; changes then compare with the previous period instead).
     pub bucket: Option<TimeBucket>,
+    /// A hidden column of the summary that orders the group's values when its shown values
+    /// do not (a weekday's place in the week, a bin's index, a top N rank, a sub-day
+    /// bucket's UTC start).
+    pub order: Option<String>,
+    /// `order` holds the bucket's UTC start: an hour or half hour then steps back in real
+    /// time, so the hour clocks go back is two buckets and the skipped one is no gap.
+    pub utc_order: bool,
+}
+
+impl Axis {
+    /// The column the group's values sort by.
+    fn sort_column(&self) -> &str {
+        self.order.as_deref().unwrap_or(self.label.as_str())
+    }
+
+    /// The column holding the bucket's start as calendar arithmetic expects it.
+    fn time_column(&self) -> &str {
+        match (&self.order, self.utc_order) {
+            (Some(o), true) => o.as_str(),
+            _ => self.label.as_str(),
+        }
+    }
 }
 
 /// A calendar bucket: one whose previous bucket is a fixed step back in local time.
@@ -124,9 +146,13 @@ pub fn apply(
     let along = time.or(groups.first());
     let others: Vec<&str> =
         groups.iter().filter(|g| Some(g.label.as_str()) != along.map(|a| a.label.as_str())).map(|g| g.label.as_str()).collect();
-    let mut sort_by: Vec<PlSmallStr> = others.iter().map(|s| PlSmallStr::from(*s)).collect();
+    let mut sort_by: Vec<PlSmallStr> = groups
+        .iter()
+        .filter(|g| Some(g.label.as_str()) != along.map(|a| a.label.as_str()))
+        .map(|g| PlSmallStr::from(g.sort_column()))
+        .collect();
     if let Some(a) = along {
-        sort_by.push(a.label.as_str().into());
+        sort_by.push(a.sort_column().into());
     }
     let frame = if sort_by.is_empty() {
         frame
@@ -135,7 +161,7 @@ pub fn apply(
     };
     let keys = row_keys(&frame, &others)?;
     let times: Option<Vec<Option<i64>>> = match time {
-        Some(t) => Some(as_millis(frame.column(&t.label)?)?),
+        Some(t) => Some(as_millis(frame.column(t.time_column())?)?),
         None => None,
     };
     let mut out = frame.clone();
