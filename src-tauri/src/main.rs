@@ -24,6 +24,11 @@
 //! person to confirm) before it is saved; the workspace status says which connections have a
 //! key in the secret store, so the edit form can say whether an empty key keeps one.
 //!
+//! The template library (`switchboard_workspace::Library`: built-in, personal and team
+//! shelves) is the app's, not the workspace's: the same templates run on any workspace. Its
+//! folders are watched; a change emits `library-changed` (the changed paths) and the UI lists
+//! the library again. Saves carry the version the UI opened and may answer a conflict.
+//!
 //! Secrets go to the OS keychain. `SWITCHBOARD_SECRETS=memory` keeps them in memory for the
 //! life of the process instead — for the end-to-end test, which must not touch the keychain
 //! of the person running it.
@@ -36,10 +41,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchboard_model::ipc::{
-    ConnectionDraft, ConnectionStatus, ConnectionTest, ExportFormat, FilePreview, PlatformForm, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus,
+    ConnectionDraft, ConnectionStatus, ConnectionTest, DashboardResult, ExportFormat, FilePreview, FileVersion, LibraryFolders, OpenedTemplate,
+    PlatformForm, ReportResult, SaveOutcome, Shelf, SyncProgress, TemplateSummary, WorkspaceStatus,
 };
+use switchboard_model::template::{DashboardTemplate, ReportTemplate};
 use switchboard_model::{AppError, ErrorCode};
-use switchboard_workspace::{Keychain, MemorySecrets, RejectedRecord, SecretStore, Workspace, WorkspaceError};
+use switchboard_workspace::{AnyTemplate, Keychain, Library, LibraryWatcher, MemorySecrets, RejectedRecord, SecretStore, Workspace, WorkspaceError};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 /// Rows sent to the UI's table at most; exports always get every row.
@@ -47,6 +54,7 @@ const MAX_UI_ROWS: usize = 100_000;
 /// How often the app looks for connections whose automatic sync is due.
 const AUTO_SYNC_CHECK: Duration = Duration::from_secs(30);
 const SYNC_EVENT: &str = "sync-progress";
+const LIBRARY_EVENT: &str = "library-changed";
 
 struct AppState {
     workspace: RwLock<Result<Arc<Workspace>, AppError>>,
@@ -55,6 +63,9 @@ struct AppState {
     secrets: Arc<dyn SecretStore>,
     /// The cancel flag of every sync under way, by connection id.
     syncing: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    library: RwLock<Library>,
+    /// Watches the library's folders while it lives; replaced when the team folder changes.
+    watcher: Mutex<Option<LibraryWatcher>>,
 }
 
 impl AppState {
@@ -118,10 +129,134 @@ async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Result<(), Ap
     .await
 }
 
+// ---- Library ----
+
+fn library(state: &State<'_, AppState>) -> Library {
+    state.library.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// (Re)starts watching the library's folders; a failure only means no live refresh.
+fn watch_library(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let folders = state.library.read().unwrap_or_else(|e| e.into_inner()).watched_folders();
+    // The personal folder is made now, so that it is watched from the first save on.
+    if let Some(personal) = folders.first() {
+        let _ = std::fs::create_dir_all(personal);
+    }
+    let handle = app.clone();
+    let watcher = switchboard_workspace::watch(&folders, move |changed| {
+        let paths: Vec<String> = changed.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let _ = handle.emit(LIBRARY_EVENT, paths);
+    });
+    if let Err(e) = &watcher {
+        eprintln!("switchboard: {e}");
+    }
+    *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = watcher.ok();
+}
+
+fn any_template(report: Option<ReportTemplate>, dashboard: Option<DashboardTemplate>) -> Result<AnyTemplate, AppError> {
+    match (report, dashboard) {
+        (Some(r), None) => Ok(AnyTemplate::Report(r)),
+        (None, Some(d)) => Ok(AnyTemplate::Dashboard(d)),
+        _ => Err(AppError::new(ErrorCode::InvalidTemplate, "Send either a report or a dashboard to save.")),
+    }
+}
+
 #[tauri::command]
-fn list_templates(state: State<'_, AppState>) -> Result<Vec<TemplateSummary>, AppError> {
+fn list_templates(state: State<'_, AppState>) -> Vec<TemplateSummary> {
+    library(&state).list()
+}
+
+#[tauri::command]
+fn library_folders(state: State<'_, AppState>) -> LibraryFolders {
+    library(&state).folders()
+}
+
+#[tauri::command]
+fn set_team_folder(folder: Option<String>, app: AppHandle, state: State<'_, AppState>) -> Result<LibraryFolders, AppError> {
+    {
+        let mut lib = state.library.write().unwrap_or_else(|e| e.into_inner());
+        lib.set_team_folder(&Workspace::default_home(), folder.map(PathBuf::from))?;
+    }
+    watch_library(&app);
+    Ok(library(&state).folders())
+}
+
+#[tauri::command]
+fn open_template(path: String, state: State<'_, AppState>) -> Result<OpenedTemplate, AppError> {
+    Ok(library(&state).open(&path)?)
+}
+
+/// `mode`: `save` (checks `base`), `overwrite`, or `copy` ("keep both").
+#[tauri::command]
+fn save_template(
+    path: String,
+    report: Option<ReportTemplate>,
+    dashboard: Option<DashboardTemplate>,
+    base: Option<FileVersion>,
+    mode: String,
+    state: State<'_, AppState>,
+) -> Result<SaveOutcome, AppError> {
+    let t = any_template(report, dashboard)?;
+    let lib = library(&state);
+    Ok(match mode.as_str() {
+        "overwrite" => lib.overwrite(&path, &t)?,
+        "copy" => lib.save_copy(&path, &t)?,
+        _ => lib.save(&path, &t, base.as_ref())?,
+    })
+}
+
+#[tauri::command]
+fn create_template(shelf: Shelf, report: Option<ReportTemplate>, dashboard: Option<DashboardTemplate>, state: State<'_, AppState>) -> Result<SaveOutcome, AppError> {
+    Ok(library(&state).create(shelf, &any_template(report, dashboard)?)?)
+}
+
+#[tauri::command]
+fn duplicate_template(path: String, shelf: Shelf, state: State<'_, AppState>) -> Result<String, AppError> {
+    Ok(library(&state).duplicate(&path, shelf)?)
+}
+
+#[tauri::command]
+fn rename_template(path: String, name: String, state: State<'_, AppState>) -> Result<String, AppError> {
+    Ok(library(&state).rename(&path, &name)?)
+}
+
+#[tauri::command]
+fn delete_template(path: String, state: State<'_, AppState>) -> Result<(), AppError> {
+    Ok(library(&state).delete(&path)?)
+}
+
+#[tauri::command]
+fn import_template(source: String, shelf: Shelf, state: State<'_, AppState>) -> Result<String, AppError> {
+    Ok(library(&state).import(&PathBuf::from(source), shelf)?)
+}
+
+#[tauri::command]
+fn export_template(path: String, dest: String, state: State<'_, AppState>) -> Result<String, AppError> {
+    library(&state).export(&path, &PathBuf::from(&dest))?;
+    Ok(dest)
+}
+
+#[tauri::command]
+async fn run_dashboard(path: String, params: Vec<(String, String)>, state: State<'_, AppState>) -> Result<DashboardResult, AppError> {
     let ws = state.workspace()?;
-    Ok(switchboard_workspace::list_templates(Some(&ws.dir().join("reports"))))
+    off_ui(move || {
+        let d = switchboard_workspace::load_dashboard(&path)?;
+        Ok(ws.run_dashboard(&d, &params_map(params), chrono_now())?.to_ipc(MAX_UI_ROWS))
+    })
+    .await
+}
+
+#[tauri::command]
+async fn export_dashboard(path: String, params: Vec<(String, String)>, out_path: String, state: State<'_, AppState>) -> Result<String, AppError> {
+    let ws = state.workspace()?;
+    off_ui(move || {
+        let d = switchboard_workspace::load_dashboard(&path)?;
+        let run = ws.run_dashboard(&d, &params_map(params), chrono_now())?;
+        ws.export_dashboard_xlsx(&run, &PathBuf::from(&out_path))?;
+        Ok(out_path)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -351,18 +486,38 @@ fn main() {
         Ok("memory") => Arc::new(MemorySecrets::default()),
         _ => Arc::new(Keychain::new()),
     };
-    let state = AppState { workspace: RwLock::new(open_start_workspace()), changes: Mutex::new(()), secrets, syncing: Mutex::new(HashMap::new()) };
+    let state = AppState {
+        workspace: RwLock::new(open_start_workspace()),
+        changes: Mutex::new(()),
+        secrets,
+        syncing: Mutex::new(HashMap::new()),
+        library: RwLock::new(Library::at_home(&Workspace::default_home())),
+        watcher: Mutex::new(None),
+    };
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .setup(|app| {
             start_auto_sync(app.handle().clone());
+            watch_library(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             workspace_status,
             start_demo,
             list_templates,
+            library_folders,
+            set_team_folder,
+            open_template,
+            save_template,
+            create_template,
+            duplicate_template,
+            rename_template,
+            delete_template,
+            import_template,
+            export_template,
+            run_dashboard,
+            export_dashboard,
             run_report,
             api,
             export_report,

@@ -63,6 +63,9 @@ export function App({ backend }: { backend: Backend }) {
     backend.listTemplates().then(setTemplates, (reason) => setLibraryError(toBackendError(reason)));
   }, [backend, startup.stage, libraryVersion]);
 
+  // A colleague saved into the team folder (or a file changed on disk): list the library again.
+  useEffect(() => (startup.stage === 'ready' ? backend.onLibraryChanged(() => setLibraryVersion((n) => n + 1)) : undefined), [backend, startup.stage]);
+
   let main;
   if (startup.stage === 'checking') {
     main = <p className="muted" role="status">Opening the workspace…</p>;
@@ -111,7 +114,7 @@ export function App({ backend }: { backend: Backend }) {
       </ErrorBox>
     );
   } else {
-    main = <Library templates={templates} />;
+    main = <Library templates={templates} backend={backend} onChanged={() => setLibraryVersion((n) => n + 1)} />;
   }
 
   return (

@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use switchboard_model::ipc::{ConnectionDraft, ExportFormat, FieldKind, SyncProgress};
+use switchboard_model::ipc::{ConnectionDraft, ExportFormat, FieldKind, Shelf, SyncProgress};
+use switchboard_model::template;
 use switchboard_model::AppError;
-use switchboard_workspace::{Keychain, MemorySecrets, SecretStore, Workspace, WorkspaceError};
+use switchboard_workspace::{AnyTemplate, Keychain, Library, MemorySecrets, SecretStore, Workspace, WorkspaceError};
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Contact-center reports from your live-chat platform, headless.", long_about = None)]
@@ -147,11 +148,30 @@ enum Command {
         /// Workspace folder; default: the demo workspace.
         #[arg(long)]
         workspace: Option<PathBuf>,
+        #[command(flatten)]
+        export: ExportFlags,
     },
-    /// List the report templates: built-in ones and those in the workspace's reports folder.
+    /// List the library: built-in, personal and team templates (damaged ones with their error).
     Templates {
+        /// Only templates whose name, description or tags contain this.
         #[arg(long)]
+        search: Option<String>,
+        /// Only templates with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Kept for older scripts; the library no longer depends on the workspace.
+        #[arg(long, hide = true)]
         workspace: Option<PathBuf>,
+    },
+    /// Check, import or export template files, pick the team folder, print the JSON Schema.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+    /// Run dashboards: several reports with shared parameters.
+    Dashboard {
+        #[command(subcommand)]
+        command: DashboardCommand,
     },
     /// Show a workspace's connections, record counts and last sync.
     Status {
@@ -173,6 +193,112 @@ enum Command {
         #[arg(long, hide = true)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Read a template file and say what is wrong with it, if anything (exit code 1 if so).
+    Check { file: PathBuf },
+    /// Copy a template file into the personal shelf (or the team folder with --team).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        team: bool,
+    },
+    /// Write a library template (a path, or builtin:<name>) to a file.
+    Export { template: String, out: PathBuf },
+    /// Show, set (a folder) or clear (--clear) the team folder.
+    TeamFolder {
+        folder: Option<PathBuf>,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Print the published JSON Schema of report (or, with --dashboard, dashboard) templates.
+    Schema {
+        #[arg(long)]
+        dashboard: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DashboardCommand {
+    /// Run every report of a dashboard with shared parameters; with --out book.xlsx, write
+    /// them to a workbook.
+    Run {
+        /// A dashboard template file.
+        dashboard: String,
+        /// Parameter values shared by every report, e.g. --param period=last_week.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// An .xlsx file; without it, a summary of each report is printed.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Workspace folder; default: the demo workspace.
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+}
+
+fn parse_params(params: Vec<String>) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut p = BTreeMap::new();
+    for kv in params {
+        let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {kv:?}: write it as name=value"))?;
+        p.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(p)
+}
+
+/// How the file is written (CSV and XLSX options).
+#[derive(clap::Args, Debug)]
+struct ExportFlags {
+    /// CSV: start with a UTF-8 byte order mark so Excel reads accents right (the default).
+    #[arg(long, overrides_with = "no_bom")]
+    bom: bool,
+    /// CSV: no byte order mark (for programs that do not expect one).
+    #[arg(long, overrides_with = "bom")]
+    no_bom: bool,
+    /// CSV: the column separator: ',' (default), ';' or 'tab'.
+    #[arg(long, value_name = "CHAR", default_value = ",")]
+    delimiter: String,
+    /// CSV: the decimal mark: '.' (default) or ',' (needs --delimiter ';' or tab).
+    #[arg(long, value_name = "CHAR", default_value = ".")]
+    decimal: String,
+    /// CSV: dates as this strftime pattern instead of ISO (2026-03-02), e.g. '%d.%m.%Y'.
+    #[arg(long, value_name = "PATTERN")]
+    date_format: Option<String>,
+    /// CSV: date-times as this pattern; default: --date-format followed by ' %H:%M'.
+    #[arg(long, value_name = "PATTERN")]
+    datetime_format: Option<String>,
+    /// XLSX: leave out the block above the table (report name, filters, parameters,
+    /// timezone, sync time), so the header is on row 1.
+    #[arg(long)]
+    no_metadata: bool,
+}
+
+impl ExportFlags {
+    fn options(&self, params: &BTreeMap<String, String>) -> anyhow::Result<switchboard_workspace::ExportOptions> {
+        let delimiter = match self.delimiter.as_str() {
+            "," => b',',
+            ";" => b';',
+            "tab" | "\\t" | "\t" => b'\t',
+            other => anyhow::bail!("--delimiter {other:?}: use ',', ';' or 'tab'"),
+        };
+        let decimal = match self.decimal.as_str() {
+            "." => b'.',
+            "," => b',',
+            other => anyhow::bail!("--decimal {other:?}: use '.' or ','"),
+        };
+        let dates = match (&self.date_format, &self.datetime_format) {
+            (None, None) => switchboard_render::CsvDates::Iso,
+            (date, date_time) => {
+                let date = date.clone().unwrap_or_else(|| "%Y-%m-%d".into());
+                let date_time = date_time.clone().unwrap_or_else(|| format!("{date} %H:%M"));
+                switchboard_render::CsvDates::Pattern { date, date_time }
+            }
+        };
+        let csv = switchboard_render::CsvOptions { bom: !self.no_bom, delimiter, decimal, dates };
+        Ok(switchboard_workspace::ExportOptions { csv, xlsx_metadata: !self.no_metadata, params: params.clone() })
+    }
 }
 
 fn main() {
@@ -405,19 +531,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Run { template, out, params, workspace } => {
+        Command::Run { template, out, params, workspace, export } => {
             let ws = open_workspace(workspace.as_ref(), true).await?;
             let format = ExportFormat::from_path(&out.to_string_lossy()).ok_or_else(|| {
                 anyhow::anyhow!("Cannot tell the format of {}: name the file .xlsx, .csv, .svg or .png.", out.display())
             })?;
             let t = switchboard_workspace::load_template(&template)?;
-            let mut p = BTreeMap::new();
-            for kv in params {
-                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {kv:?}: write it as name=value"))?;
-                p.insert(k.trim().to_string(), v.trim().to_string());
+            let p = parse_params(params)?;
+            let options = export.options(&p)?;
+            // A bad CSV combination is refused before the report runs.
+            if format == ExportFormat::Csv {
+                options.csv.check()?;
             }
             let run = ws.run_template(&t, &p, chrono::Utc::now())?;
-            ws.export(&run, &out, format)?;
+            ws.export_with(&run, &out, format, &options)?;
             println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
             Ok(())
         }
@@ -425,13 +552,75 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let ws = open_workspace(workspace.as_ref(), true).await?;
             serve_app::serve(ws, ui, port, now).await
         }
-        Command::Templates { workspace } => {
-            let dir = workspace.unwrap_or_else(Workspace::demo_dir).join("reports");
-            for t in switchboard_workspace::list_templates(Some(&dir)) {
+        Command::Templates { search, tag, workspace: _ } => {
+            let library = Library::at_home(&Workspace::default_home());
+            for t in library.search(search.as_deref().unwrap_or(""), tag.as_deref()) {
+                let shelf = match t.shelf {
+                    Shelf::BuiltIn => "built-in",
+                    Shelf::Personal => "personal",
+                    Shelf::Team => "team",
+                };
                 match &t.error {
-                    None => println!("{:<58} {}\n{:<58} {}", t.path, t.name, "", t.description),
-                    Some(e) => println!("{:<58} DAMAGED: {e}", t.path),
+                    None => {
+                        let tags = if t.tags.is_empty() { String::new() } else { format!(" [{}]", t.tags.join(", ")) };
+                        let params: Vec<String> = t.parameter_details.iter().map(|p| format!("{}={}", p.name, p.default)).collect();
+                        println!("{:<58} {} ({shelf} {}){tags}\n{:<58} {}", t.path, t.name, t.kind, "", t.description);
+                        if !params.is_empty() {
+                            println!("{:<58} parameters: {}", "", params.join(" "));
+                        }
+                    }
+                    Some(e) => println!("{:<58} DAMAGED ({shelf}): {e}", t.path),
                 }
+            }
+            Ok(())
+        }
+        Command::Template { command } => {
+            let home = Workspace::default_home();
+            let mut library = Library::at_home(&home);
+            match command {
+                TemplateCommand::Check { file } => {
+                    let opened = switchboard_workspace::load_any(&file.to_string_lossy())?;
+                    println!("{}: a valid {} template, {:?}", file.display(), match opened { AnyTemplate::Report(_) => "report", AnyTemplate::Dashboard(_) => "dashboard" }, opened.name());
+                }
+                TemplateCommand::Import { file, team } => {
+                    let path = library.import(&file, if team { Shelf::Team } else { Shelf::Personal })?;
+                    println!("Imported {} as {path}", file.display());
+                }
+                TemplateCommand::Export { template, out } => {
+                    library.export(&template, &out)?;
+                    println!("Wrote {}", out.display());
+                }
+                TemplateCommand::TeamFolder { folder, clear } => {
+                    if clear || folder.is_some() {
+                        library.set_team_folder(&home, if clear { None } else { folder })?;
+                    }
+                    let f = library.folders();
+                    println!("personal: {}\nteam:     {}", f.personal, f.team.as_deref().unwrap_or("(none chosen)"));
+                }
+                TemplateCommand::Schema { dashboard } => {
+                    let schema = if dashboard { template::dashboard_schema() } else { template::report_schema() };
+                    println!("{}", serde_json::to_string_pretty(&schema)?);
+                }
+            }
+            Ok(())
+        }
+        Command::Dashboard { command: DashboardCommand::Run { dashboard, params, out, workspace } } => {
+            let d = switchboard_workspace::load_dashboard(&dashboard)?;
+            let p = parse_params(params)?;
+            let ws = open_workspace(workspace.as_ref(), true).await?;
+            let run = ws.run_dashboard(&d, &p, chrono::Utc::now())?;
+            for (id, r) in &run.tiles {
+                match r {
+                    Ok(r) => println!("{id}: {}: {} rows", r.template.name, r.output.frame.height()),
+                    Err(e) => println!("{id}: could not run: {e}"),
+                }
+            }
+            if let Some(out) = out {
+                if ExportFormat::from_path(&out.to_string_lossy()) != Some(ExportFormat::Xlsx) {
+                    anyhow::bail!("A dashboard is written to one Excel workbook: name the file .xlsx.");
+                }
+                ws.export_dashboard_xlsx(&run, &out)?;
+                println!("{} → {}", d.name, out.display());
             }
             Ok(())
         }

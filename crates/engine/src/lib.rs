@@ -43,6 +43,7 @@ mod frame_cache;
 pub mod metrics;
 mod notice;
 mod relation;
+mod local_time;
 mod output;
 mod plan;
 mod request;

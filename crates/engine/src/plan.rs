@@ -298,8 +298,8 @@ fn derived_expr(c: &ColumnInfo) -> Expr {
 
 /// A UTC datetime as the naive wall-clock time of `tz`.
 pub(crate) fn local_wall_clock(e: Expr, tz: Tz) -> Result<Expr, EngineError> {
-    let zone = TimeZone::opt_try_new(Some(tz.name()))?.unwrap_or(TimeZone::UTC);
-    Ok(e.dt().convert_time_zone(zone).dt().replace_time_zone(None, lit("raise"), NonExistent::Raise))
+    // Not polars' convert/replace_time_zone: that asks chrono-tz per row (see local_time.rs).
+    Ok(crate::local_time::wall_clock(e, tz))
 }
 
 pub(crate) fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr, ValueFormat), EngineError> {

@@ -274,7 +274,7 @@ pub enum Derivation {
 }
 
 /// The display format of a value, carried to the screen and to every export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueFormat {
     Text,

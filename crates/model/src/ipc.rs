@@ -161,6 +161,88 @@ pub struct TemplateSummary {
     #[serde(default)]
     #[ts(optional)]
     pub error: Option<String>,
+    /// `"report"` or `"dashboard"`.
+    #[serde(default = "report_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The parameters with their types, labels and choices, so the app asks with the right
+    /// control.
+    #[serde(default)]
+    pub parameter_details: Vec<crate::template::Parameter>,
+    /// Set when the file is in an older format: it opens migrated and saves in the current one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub migrated_from: Option<u32>,
+}
+
+fn report_kind() -> String {
+    "report".into()
+}
+
+/// The version of a template file as it was read: a save checks the file still is this
+/// version, so two people editing one shared file never silently overwrite each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FileVersion {
+    /// SHA-256 of the file's bytes, hex.
+    pub hash: String,
+    /// Last modification, milliseconds since 1970 (shown to people; the hash decides).
+    #[ts(type = "number")]
+    pub modified_ms: i64,
+}
+
+/// A template opened for editing or running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OpenedTemplate {
+    pub path: String,
+    pub shelf: Shelf,
+    /// None for built-in templates, which are read-only (duplicate to edit).
+    #[ts(optional)]
+    pub version: Option<FileVersion>,
+    #[ts(optional)]
+    pub report: Option<crate::template::ReportTemplate>,
+    #[ts(optional)]
+    pub dashboard: Option<crate::template::DashboardTemplate>,
+    /// Things to tell the person, such as "this file was migrated from format version 1".
+    pub notices: Vec<String>,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SaveOutcome {
+    Saved { path: String, version: FileVersion },
+    /// The file changed on disk since it was opened: nothing was written. The app offers to
+    /// keep both (save as a copy), overwrite, or reload.
+    Conflict { path: String, theirs: FileVersion, message: String },
+}
+
+/// The folders of the library's shelves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LibraryFolders {
+    pub personal: String,
+    #[ts(optional)]
+    pub team: Option<String>,
+}
+
+/// One report of a dashboard run: its result, or why it could not run (the others still do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DashboardTileResult {
+    pub id: String,
+    pub title: String,
+    pub layout: crate::template::TileLayout,
+    #[ts(optional)]
+    pub result: Option<ReportResult>,
+    #[ts(optional)]
+    pub error: Option<crate::AppError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DashboardResult {
+    pub name: String,
+    pub columns: u32,
+    /// In reading order (top to bottom, left to right).
+    pub tiles: Vec<DashboardTileResult>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -429,7 +511,7 @@ impl ExportFormat {
 
 /// The TypeScript declarations of every IPC type, in one file.
 pub fn typescript_bindings() -> String {
-    use crate::{canonical::ColumnType, error::*, period::Period, spec::*, template::ReportTemplate};
+    use crate::{canonical::ColumnType, error::*, period::Period, spec::*, template::*};
     let cfg = ts_rs::Config::default();
     let decls = [
         ErrorCode::decl(&cfg),
@@ -466,6 +548,17 @@ pub fn typescript_bindings() -> String {
         ReportResult::decl(&cfg),
         TemplateSummary::decl(&cfg),
         Shelf::decl(&cfg),
+        ParameterType::decl(&cfg),
+        Parameter::decl(&cfg),
+        DashboardTemplate::decl(&cfg),
+        DashboardTile::decl(&cfg),
+        TileLayout::decl(&cfg),
+        FileVersion::decl(&cfg),
+        OpenedTemplate::decl(&cfg),
+        SaveOutcome::decl(&cfg),
+        LibraryFolders::decl(&cfg),
+        DashboardTileResult::decl(&cfg),
+        DashboardResult::decl(&cfg),
         SyncProgress::decl(&cfg),
         PlatformForm::decl(&cfg),
         FormField::decl(&cfg),

@@ -170,6 +170,21 @@ impl From<Period> for String {
     }
 }
 
+/// In a template a period is its text form; the schema says so and lists the shapes.
+impl schemars::JsonSchema for Period {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "all, today, yesterday, last_N_days (for example last_7_days), this_week, last_week, this_month, last_month, or YYYY-MM-DD..YYYY-MM-DD (inclusive).",
+            "pattern": "^(|all|today|yesterday|last_[0-9]+_days|this_week|last_week|this_month|last_month|[0-9]{4}-[0-9]{2}-[0-9]{2}\\.\\.[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,10 @@
 use crate::canonical::ValueFormat;
 use crate::period::Period;
 use serde::{Deserialize, Serialize};
+use schemars::JsonSchema;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSpec {
     /// A canonical table (`conversations`, `messages`, …) or a raw table of a connection.
@@ -62,7 +63,7 @@ pub fn default_period() -> Period {
     Period::All
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     pub column: String,
@@ -73,7 +74,7 @@ pub struct Filter {
     pub value: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterOp {
     Eq,
@@ -101,7 +102,7 @@ pub enum FilterOp {
     Expression,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeBucket {
     HalfHour,
@@ -118,7 +119,7 @@ pub enum TimeBucket {
     DayOfWeek,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Weekday {
     Monday,
@@ -132,7 +133,7 @@ pub enum Weekday {
 
 /// Custom numeric bins: either equal `width` from `start` (default 0), or explicit ascending
 /// `edges` (values below the first or above the last edge get open-ended bins).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bins {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,13 +149,13 @@ pub struct Bins {
 /// A known relation from the dataset: `agent`, `team`, `inbox`, `contact` (one per row) or
 /// `labels`, `messages`, `surveys`, `events` (several per conversation: rows multiply, so
 /// count conversations with count distinct).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Join {
     pub relation: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomColumn {
     /// The new column's name, used by filters, groups and other expressions.
@@ -166,14 +167,14 @@ pub struct CustomColumn {
     pub format: Option<ValueFormat>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pivot {
     /// The group (by column name or heading) whose values become columns.
     pub column: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopN {
     pub n: u32,
@@ -194,7 +195,7 @@ fn yes() -> bool {
 
 /// Window measures, computed over the summarized rows along the time group (or along the
 /// first group when there is no time group), separately for each value of the other groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MeasureWindow {
     RunningTotal,
@@ -205,7 +206,7 @@ pub enum MeasureWindow {
     PercentChangeFromPrevious,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBy {
     /// A stored, derived or looked-up column (`inbox_name`, `agent_name`, `created_at`, …).
@@ -232,7 +233,7 @@ fn count() -> Aggregation {
     Aggregation::Count
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregation {
     #[default]
@@ -251,7 +252,7 @@ pub enum Aggregation {
     Share,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
     /// For a library metric: the statistic, where the metric offers a choice (median, mean,
@@ -289,7 +290,7 @@ pub struct Measure {
     pub format: Option<ValueFormat>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sort {
     /// A result column heading (group label or measure label).
@@ -298,7 +299,7 @@ pub struct Sort {
     pub descending: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChartKind {
     #[default]
@@ -318,7 +319,7 @@ pub enum ChartKind {
     Scatter,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChartSpec {
     pub kind: ChartKind,

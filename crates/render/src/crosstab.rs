@@ -118,3 +118,58 @@ pub(crate) fn totals(table: &ResultTable, measures: &[usize], y: usize) -> Pivot
             .collect(),
     }
 }
+
+/// A pivoted report written as a spreadsheet crosstab: every group but the pivot column keeps
+/// its own column at the left (row headers stay filterable and sortable), each value of the
+/// pivot column becomes a column — or, with several measures, one column per value and
+/// measure — and the measures sit where they meet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Wide {
+    /// Headings and formats of the row-header columns.
+    pub row_headings: Vec<String>,
+    pub row_formats: Vec<ValueFormat>,
+    pub col_format: ValueFormat,
+    /// Measure headings and formats, in report order.
+    pub measures: Vec<(String, ValueFormat)>,
+    /// Row-header tuples in the order they first appear (the report's sort).
+    pub row_keys: Vec<Vec<Cell>>,
+    pub col_keys: Vec<Cell>,
+    /// Per row: (column key index, measure values). Sparse, as in [`Pivot`].
+    pub cells: Vec<Vec<(usize, Vec<Cell>)>>,
+}
+
+/// Pivots the table on group column `col`: the other groups down the side, `col`'s values
+/// across, every measure where they meet.
+pub(crate) fn wide(table: &ResultTable, col: usize) -> Wide {
+    let columns = table.frame.columns();
+    let row_cols: Vec<usize> = (0..table.groups).filter(|&g| g != col).collect();
+    let measure_cols: Vec<usize> = (table.groups..table.columns.len()).collect();
+    let mut row_index: HashMap<Vec<Key>, usize> = HashMap::new();
+    let mut row_keys: Vec<Vec<Cell>> = Vec::new();
+    let mut cols = Keys::new();
+    let mut cells: Vec<Vec<(usize, Vec<Cell>)>> = Vec::new();
+    for r in 0..table.frame.height() {
+        let tuple: Vec<Cell> = row_cols.iter().map(|&g| cell(&columns[g], r)).collect();
+        let next = row_keys.len();
+        let ri = *row_index.entry(tuple.iter().map(key).collect()).or_insert(next);
+        if ri == next {
+            row_keys.push(tuple);
+            cells.push(Vec::new());
+        }
+        let ci = cols.position(cell(&columns[col], r));
+        let values: Vec<Cell> = measure_cols.iter().map(|&m| cell(&columns[m], r)).collect();
+        match cells[ri].iter_mut().find(|(c, _)| *c == ci) {
+            Some(slot) => slot.1 = values,
+            None => cells[ri].push((ci, values)),
+        }
+    }
+    Wide {
+        row_headings: row_cols.iter().map(|&g| table.columns[g].name.clone()).collect(),
+        row_formats: row_cols.iter().map(|&g| table.columns[g].format).collect(),
+        col_format: table.columns[col].format,
+        measures: measure_cols.iter().map(|&m| (table.columns[m].name.clone(), table.columns[m].format)).collect(),
+        row_keys,
+        col_keys: cols.cells,
+        cells,
+    }
+}

@@ -67,8 +67,8 @@ use switchboard_model::spec::ChartSpec;
 
 pub use csv_file::{write_csv, CsvDates, CsvOptions};
 pub use xlsx::{
-    write_xlsx, write_xlsx_crosstab, write_xlsx_with_chart, write_xlsx_with_options, ExportMeta, XlsxLayout,
-    XlsxOptions, EXCEL_SHEET_ROWS,
+    safe_sheet_name, write_dashboard_xlsx, write_xlsx, write_xlsx_crosstab, write_xlsx_with_chart,
+    write_xlsx_with_options, DashboardSheet, ExportMeta, XlsxLayout, XlsxOptions, EXCEL_SHEET_ROWS,
 };
 
 /// A report result with what is needed to present it.
@@ -200,3 +200,5 @@ mod tests;
 
 #[cfg(test)]
 mod chart_tests;
+#[cfg(test)]
+mod tests_exports;

@@ -6,26 +6,26 @@ use polars::prelude::*;
 use switchboard_model::canonical::ValueFormat;
 use switchboard_model::spec::{ChartKind, ChartSpec};
 
-fn day_ms(d: u32) -> i64 {
+pub(crate) fn day_ms(d: u32) -> i64 {
     NaiveDate::from_ymd_opt(2026, 3, d).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
 }
 
-fn naive_times(name: &str, ms: Vec<i64>) -> Column {
+pub(crate) fn naive_times(name: &str, ms: Vec<i64>) -> Column {
     Column::new(name.into(), ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).unwrap()
 }
 
 /// Conversations per day and channel: three days (2–4 March 2026) × two channels.
-struct Fixture {
-    frame: DataFrame,
-    columns: Vec<ResultColumn>,
-    applied: Vec<String>,
+pub(crate) struct Fixture {
+    pub(crate) frame: DataFrame,
+    pub(crate) columns: Vec<ResultColumn>,
+    pub(crate) applied: Vec<String>,
 }
 
-fn rc(name: &str, format: ValueFormat) -> ResultColumn {
+pub(crate) fn rc(name: &str, format: ValueFormat) -> ResultColumn {
     ResultColumn { name: name.into(), format }
 }
 
-fn by_day_and_channel() -> Fixture {
+pub(crate) fn by_day_and_channel() -> Fixture {
     let frame = DataFrame::new(
         6,
         vec![
@@ -50,7 +50,7 @@ fn by_day_and_channel() -> Fixture {
     }
 }
 
-fn table<'a>(f: &'a Fixture, groups: usize) -> ResultTable<'a> {
+pub(crate) fn table<'a>(f: &'a Fixture, groups: usize) -> ResultTable<'a> {
     ResultTable {
         frame: &f.frame,
         columns: &f.columns,
@@ -71,7 +71,7 @@ fn web_only() -> Fixture {
     Fixture { frame, columns, applied: f.applied }
 }
 
-fn chart(kind: ChartKind) -> ChartSpec {
+pub(crate) fn chart(kind: ChartKind) -> ChartSpec {
     ChartSpec { kind, x: None, y: None, series: None, title: None, x_label: None, y_label: None, colors: vec![], data_labels: false }
 }
 
@@ -211,7 +211,7 @@ fn csv_times_keep_hours_and_neutralise_every_formula_start() {
     assert!(text.lines().nth(1).unwrap().starts_with("2026-03-02 14:30,"));
 }
 
-fn excel_serial(d: u32) -> f64 {
+pub(crate) fn excel_serial(d: u32) -> f64 {
     (NaiveDate::from_ymd_opt(2026, 3, d).unwrap() - NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days() as f64
 }
 
@@ -222,7 +222,7 @@ fn xlsx_keeps_real_numbers_dates_durations_and_percents() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.xlsx");
     let synced = chrono::DateTime::parse_from_rfc3339("2026-03-09T06:15:00Z").unwrap().with_timezone(&chrono::Utc);
-    write_xlsx(&table(&f, 2), &path, &ExportMeta { synced_at: Some(synced) }).unwrap();
+    write_xlsx(&table(&f, 2), &path, &ExportMeta { synced_at: Some(synced), ..Default::default() }).unwrap();
 
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
     let sheet = book.worksheet_range("Conversations by day").unwrap();
@@ -298,7 +298,7 @@ fn xlsx_datetimes_and_odd_titles() {
 }
 
 
-fn zip_text(path: &std::path::Path, name: &str) -> Option<String> {
+pub(crate) fn zip_text(path: &std::path::Path, name: &str) -> Option<String> {
     let mut zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     let mut part = zip.by_name(name).ok()?;
     let mut s = String::new();
@@ -306,24 +306,24 @@ fn zip_text(path: &std::path::Path, name: &str) -> Option<String> {
     Some(s)
 }
 
-fn zip_names(path: &std::path::Path) -> Vec<String> {
+pub(crate) fn zip_names(path: &std::path::Path) -> Vec<String> {
     let zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     zip.file_names().map(|n| n.unwrap().to_string()).collect()
 }
 
-fn read_range(path: &std::path::Path, sheet: &str) -> calamine::Range<calamine::Data> {
+pub(crate) fn read_range(path: &std::path::Path, sheet: &str) -> calamine::Range<calamine::Data> {
     use calamine::{open_workbook, Reader, Xlsx};
     let mut book: Xlsx<_> = open_workbook(path).unwrap();
     book.worksheet_range(sheet).unwrap()
 }
 
-fn sheet_names(path: &std::path::Path) -> Vec<String> {
+pub(crate) fn sheet_names(path: &std::path::Path) -> Vec<String> {
     use calamine::{open_workbook, Reader, Xlsx};
     let book: Xlsx<_> = open_workbook(path).unwrap();
     book.sheet_names()
 }
 
-fn date_serial(d: &calamine::Data) -> f64 {
+pub(crate) fn date_serial(d: &calamine::Data) -> f64 {
     match d {
         calamine::Data::DateTime(x) => x.as_f64(),
         other => panic!("not a date: {other:?}"),

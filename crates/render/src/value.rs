@@ -110,6 +110,59 @@ pub fn number_text(x: f64, format: ValueFormat) -> String {
     }
 }
 
+/// Reads a column's cells by row much faster than [`cell`]: the typed array is taken out
+/// once (one chunk), instead of a dynamic `AnyValue` lookup per cell, which dominated the
+/// time of a million-row export.
+pub enum Reader {
+    I64(Int64Chunked),
+    F64(Float64Chunked),
+    Str(StringChunked),
+    Bool(BooleanChunked),
+    /// Milliseconds since the epoch of a naive local time, and the factor from the unit.
+    Time(Int64Chunked, i64),
+    Days(Int32Chunked),
+    Other(Column),
+}
+
+impl Reader {
+    pub fn new(column: &Column) -> Reader {
+        let s = column.as_materialized_series().rechunk();
+        let typed = match s.dtype() {
+            DataType::Int64 => s.i64().ok().map(|c| Reader::I64(c.clone())),
+            DataType::Int32 | DataType::Int16 | DataType::Int8 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
+                s.cast(&DataType::Int64).ok().and_then(|c| c.i64().ok().map(|c| Reader::I64(c.clone())))
+            }
+            DataType::Float64 => s.f64().ok().map(|c| Reader::F64(c.clone())),
+            DataType::Float32 => s.cast(&DataType::Float64).ok().and_then(|c| c.f64().ok().map(|c| Reader::F64(c.clone()))),
+            DataType::String => s.str().ok().map(|c| Reader::Str(c.clone())),
+            DataType::Boolean => s.bool().ok().map(|c| Reader::Bool(c.clone())),
+            DataType::Datetime(unit, _) => {
+                let per_ms = match unit {
+                    TimeUnit::Nanoseconds => 1_000_000,
+                    TimeUnit::Microseconds => 1_000,
+                    TimeUnit::Milliseconds => 1,
+                };
+                s.datetime().ok().map(|c| Reader::Time(c.physical().clone(), per_ms))
+            }
+            DataType::Date => s.date().ok().map(|c| Reader::Days(c.physical().clone())),
+            _ => None,
+        };
+        typed.unwrap_or_else(|| Reader::Other(column.clone()))
+    }
+
+    pub fn get(&self, row: usize) -> Cell {
+        match self {
+            Reader::I64(c) => c.get(row).map_or(Cell::Empty, |x| Cell::Number(x as f64)),
+            Reader::F64(c) => c.get(row).filter(|x| x.is_finite()).map_or(Cell::Empty, Cell::Number),
+            Reader::Str(c) => c.get(row).map_or(Cell::Empty, |s| Cell::Text(s.to_string())),
+            Reader::Bool(c) => c.get(row).map_or(Cell::Empty, Cell::Bool),
+            Reader::Time(c, per_ms) => c.get(row).map_or(Cell::Empty, |x| naive_ms(x.div_euclid(*per_ms))),
+            Reader::Days(c) => c.get(row).map_or(Cell::Empty, |d| naive_ms(d as i64 * 86_400_000)),
+            Reader::Other(c) => cell(c, row),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 use crate::chart::{chart_columns, scatter_columns, total_measures, ChartColumns, PALETTE};
-use crate::crosstab::{pivot, totals, Pivot};
-use crate::value::{cell, Cell};
+use crate::crosstab::{pivot, totals, wide, Pivot, Wide};
+use crate::value::{Cell, Reader};
 use crate::{file_heading, RenderError, ResultTable};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_xlsxwriter::{
@@ -16,6 +16,9 @@ use switchboard_model::spec::{ChartKind, ChartSpec};
 pub struct ExportMeta {
     /// When the local data was last synced; shown in the report's timezone.
     pub synced_at: Option<DateTime<Utc>>,
+    /// The template parameters the report ran with, as (name, value), e.g. ("period",
+    /// "last_week"): the block above the table lists them so a reader can run it again.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// Rows in one Excel sheet (Excel 2007 and later).
@@ -54,12 +57,30 @@ pub struct XlsxOptions {
     /// Rows per sheet before the table continues on the next sheet. Excel's limit unless a
     /// test needs a smaller one.
     pub sheet_rows: u32,
+    /// The report's pivot column (`spec.pivot.column`, a group's name). When it names one of
+    /// the result's group columns the sheet is a crosstab: the other groups as row headers in
+    /// their own columns, this column's values across. When the result is already wide (the
+    /// column is not among its groups) the rows are written as they are.
+    pub pivot: Option<String>,
+    /// The block above the table (title, filters, parameters, timezone, sync time). Without
+    /// it the header is on the first row, for files that feed another program.
+    pub metadata: bool,
 }
 
 impl Default for XlsxOptions {
     fn default() -> Self {
-        XlsxOptions { chart: None, layout: XlsxLayout::Rows, sheet_rows: EXCEL_SHEET_ROWS }
+        XlsxOptions { chart: None, layout: XlsxLayout::Rows, sheet_rows: EXCEL_SHEET_ROWS, pivot: None, metadata: true }
     }
+}
+
+/// One report of a dashboard workbook: its sheet's name (made safe and unique: at most 31
+/// characters, none of `[]:*?/\`, no two alike whatever the case) and what goes on it.
+#[derive(Debug, Clone)]
+pub struct DashboardSheet<'a> {
+    pub name: &'a str,
+    pub table: ResultTable<'a>,
+    pub options: XlsxOptions,
+    pub meta: ExportMeta,
 }
 
 /// Writes the table: a block saying what the report is (title, period, filters, timezone,
@@ -92,6 +113,57 @@ pub fn write_xlsx_with_options(
     meta: &ExportMeta,
     opts: &XlsxOptions,
 ) -> Result<(), RenderError> {
+    let mut workbook = Workbook::new();
+    let mut names = Vec::new();
+    add_report(&mut workbook, table, &sheet_name(table.title), CHART_DATA_SHEET, meta, opts, &mut names)?;
+    workbook.save(path)?;
+    Ok(())
+}
+
+/// A whole dashboard in one workbook, one sheet per report in the given order (a report
+/// longer than a sheet continues on its own numbered sheets, and a chart that needs a data
+/// sheet gets "<report> chart data" right after its report). Every sheet has its report's block, header, filter and chart as in
+/// [`write_xlsx_with_options`].
+pub fn write_dashboard_xlsx(path: &Path, sheets: &[DashboardSheet]) -> Result<(), RenderError> {
+    let mut workbook = Workbook::new();
+    let mut names = Vec::new();
+    // Reserve every report's own name first, so a report's continuation or chart data
+    // sheet never takes the name the next report asked for.
+    let wanted: Vec<String> = sheets.iter().map(|s| sheet_name(s.name)).collect();
+    let mut reserved = Vec::new();
+    let bases: Vec<String> = wanted.iter().map(|w| unique_name(w, &mut reserved)).collect();
+    names.extend(bases.iter().cloned());
+    for (sheet, base) in sheets.iter().zip(&bases) {
+        // The report's own name was reserved above; hand it back to it.
+        names.retain(|n| n != base);
+        add_report(&mut workbook, &sheet.table, base, &chart_data_name(base), &sheet.meta, &sheet.options, &mut names)?;
+    }
+    if sheets.is_empty() {
+        workbook.add_worksheet().set_name("Dashboard")?.write_string(0, 0, "This dashboard has no reports.")?;
+    }
+    workbook.save(path)?;
+    Ok(())
+}
+
+/// The sheet name a dashboard report gets from its title (see [`DashboardSheet`]).
+pub fn safe_sheet_name(title: &str) -> String {
+    sheet_name(title)
+}
+
+fn add_report(
+    workbook: &mut Workbook,
+    table: &ResultTable,
+    base_name: &str,
+    chart_sheet: &str,
+    meta: &ExportMeta,
+    opts: &XlsxOptions,
+    names: &mut Vec<String>,
+) -> Result<(), RenderError> {
+    let pivot_col = opts.pivot.as_deref().and_then(|p| group_column(table, p));
+    let wide_grid = match (opts.layout, pivot_col) {
+        (XlsxLayout::Rows, Some(c)) => Some(wide_of(table, c)?),
+        _ => None,
+    };
     let crosstab = match opts.layout {
         XlsxLayout::Rows => None,
         XlsxLayout::Crosstab => Some(crosstab_of(table)?),
@@ -107,22 +179,24 @@ pub fn write_xlsx_with_options(
         notes.push(why.clone());
     }
     let block = Block { title: table.title.to_string(), notes };
+    let block = opts.metadata.then_some(&block);
 
-    let mut workbook = Workbook::new();
-    let mut names = Vec::new();
-    let main = match &crosstab {
-        Some(p) => write_grid(&mut workbook, &PivotGrid(p), &sheet_name(table.title), Some(&block), opts.sheet_rows, &mut names)?,
-        None => write_grid(&mut workbook, &FrameGrid(table), &sheet_name(table.title), Some(&block), opts.sheet_rows, &mut names)?,
+    let main = match (&crosstab, &wide_grid) {
+        (Some(p), _) => write_grid(workbook, &PivotGrid(p), base_name, block, opts.sheet_rows, names)?,
+        (None, Some(w)) => write_grid(workbook, &WideGrid(w), base_name, block, opts.sheet_rows, names)?,
+        (None, None) => write_grid(workbook, &FrameGrid::new(table), base_name, block, opts.sheet_rows, names)?,
     };
     if let Some(plan) = plan.filter(|p| p.left_out.is_none()) {
         let refs = match (&plan.data, &crosstab) {
             (ChartData::Crosstab, Some(p)) if main.sheets.len() == 1 => pivot_refs(p, &main.sheets[0], main.header_row),
-            (ChartData::Rows, None) if main.sheets.len() == 1 => rows_refs(table, &plan.columns, &main.sheets[0], main.header_row),
-            (ChartData::Pivot(p), _) => written_pivot_refs(&mut workbook, p, opts.sheet_rows, &mut names)?,
+            (ChartData::Rows, None) if main.sheets.len() == 1 && wide_grid.is_none() => {
+                rows_refs(table, &plan.columns, &main.sheets[0], main.header_row)
+            }
+            (ChartData::Pivot(p), _) => written_pivot_refs(workbook, p, chart_sheet, opts.sheet_rows, names)?,
             // A direct reference was planned but the table was split or laid out otherwise.
             (_, _) => {
                 let p = chart_pivot(table, &plan.columns);
-                written_pivot_refs(&mut workbook, &p, opts.sheet_rows, &mut names)?
+                written_pivot_refs(workbook, &p, chart_sheet, opts.sheet_rows, names)?
             }
         };
         let chart = native_chart(&plan, &refs, table);
@@ -130,10 +204,36 @@ pub fn write_xlsx_with_options(
         workbook.worksheet_from_name(&main.sheets[0])?.insert_chart(main.header_row, width + 1, &chart)?;
     }
     if let (Some(ChartSpec { kind: ChartKind::Heatmap, .. }), Some(p)) = (&opts.chart, &crosstab) {
-        heatmap_scale(&mut workbook, p, &main.sheets, main.header_row)?;
+        heatmap_scale(workbook, p, &main.sheets, main.header_row)?;
     }
-    workbook.save(path)?;
     Ok(())
+}
+
+/// "<report> chart data" (shortened) in a dashboard, so each report's chart reads its own
+/// numbers; a single report's workbook uses plain "Chart data".
+fn chart_data_name(base_name: &str) -> String {
+    let suffix = " chart data";
+    let keep = SHEET_NAME_CHARS - suffix.len();
+    format!("{}{suffix}", base_name.chars().take(keep).collect::<String>().trim_end())
+}
+
+/// The group column a pivot names, by heading or (for a derived heading) case-insensitively.
+fn group_column(table: &ResultTable, name: &str) -> Option<usize> {
+    let groups = &table.columns[..table.groups.min(table.columns.len())];
+    groups.iter().position(|c| c.name == name).or_else(|| groups.iter().position(|c| c.name.eq_ignore_ascii_case(name)))
+}
+
+fn wide_of(table: &ResultTable, col: usize) -> Result<Wide, RenderError> {
+    let w = wide(table, col);
+    let width = w.row_headings.len() + w.col_keys.len() * w.measures.len().max(1);
+    if width > EXCEL_SHEET_COLUMNS {
+        return Err(RenderError::Options(format!(
+            "pivoting on \"{}\" gives {} columns, more than the {EXCEL_SHEET_COLUMNS} of an Excel sheet; pivot on another grouping or export the rows",
+            table.columns[col].name,
+            thousands(width)
+        )));
+    }
+    Ok(w)
 }
 
 fn crosstab_of(table: &ResultTable) -> Result<Pivot, RenderError> {
@@ -159,6 +259,10 @@ fn header_notes(table: &ResultTable, meta: &ExportMeta) -> Vec<String> {
     if !table.applied.iter().any(|l| l.starts_with("Timezone:")) {
         notes.push(format!("Times in {}", table.timezone));
     }
+    if !meta.parameters.is_empty() {
+        let listed: Vec<String> = meta.parameters.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        notes.push(format!("Parameters: {}", listed.join("; ")));
+    }
     if let Some(at) = meta.synced_at {
         let shown = match table.timezone.parse::<chrono_tz::Tz>() {
             Ok(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
@@ -182,7 +286,13 @@ trait Grid {
     fn fill_row(&self, r: usize, out: &mut Vec<Cell>);
 }
 
-struct FrameGrid<'a>(&'a ResultTable<'a>);
+struct FrameGrid<'a>(&'a ResultTable<'a>, Vec<Reader>);
+
+impl<'a> FrameGrid<'a> {
+    fn new(table: &'a ResultTable<'a>) -> Self {
+        FrameGrid(table, table.frame.columns().iter().map(Reader::new).collect())
+    }
+}
 
 impl Grid for FrameGrid<'_> {
     fn headings(&self) -> Vec<Cell> {
@@ -199,7 +309,7 @@ impl Grid for FrameGrid<'_> {
     }
     fn fill_row(&self, r: usize, out: &mut Vec<Cell>) {
         out.clear();
-        out.extend(self.0.frame.columns().iter().map(|c| cell(c, r)));
+        out.extend(self.1.iter().map(|c| c.get(r)));
     }
 }
 
@@ -230,6 +340,63 @@ impl Grid for PivotGrid<'_> {
         out.resize(self.0.col_keys.len() + 1, Cell::Empty);
         for (c, v) in &self.0.cells[r] {
             out[c + 1] = v.clone();
+        }
+    }
+}
+
+/// A pivot with its row headers in their own columns. With one measure the headings across
+/// are the pivot column's values, typed (dates stay dates); with several, "value · measure".
+struct WideGrid<'a>(&'a Wide);
+
+impl WideGrid<'_> {
+    fn per_key(&self) -> usize {
+        self.0.measures.len().max(1)
+    }
+}
+
+impl Grid for WideGrid<'_> {
+    fn headings(&self) -> Vec<Cell> {
+        let w = self.0;
+        let mut out: Vec<Cell> = w.row_headings.iter().map(|h| Cell::Text(h.clone())).collect();
+        for k in &w.col_keys {
+            let k = if *k == Cell::Empty { Cell::Text("(none)".into()) } else { k.clone() };
+            if w.measures.len() == 1 {
+                out.push(k);
+            } else {
+                let shown = crate::value::display(&k, w.col_format);
+                out.extend(w.measures.iter().map(|(m, _)| Cell::Text(format!("{shown} · {m}"))));
+            }
+        }
+        out
+    }
+    fn formats(&self) -> Vec<ValueFormat> {
+        let w = self.0;
+        let mut out = w.row_formats.clone();
+        for _ in &w.col_keys {
+            out.extend(w.measures.iter().map(|m| m.1));
+        }
+        out
+    }
+    fn heading_formats(&self) -> Vec<ValueFormat> {
+        let w = self.0;
+        let across = if w.measures.len() == 1 { w.col_format } else { ValueFormat::Text };
+        let mut out = vec![ValueFormat::Text; w.row_headings.len()];
+        out.extend(std::iter::repeat_n(across, w.col_keys.len() * self.per_key()));
+        out
+    }
+    fn height(&self) -> usize {
+        self.0.row_keys.len()
+    }
+    fn fill_row(&self, r: usize, out: &mut Vec<Cell>) {
+        let w = self.0;
+        out.clear();
+        out.extend(w.row_keys[r].iter().cloned());
+        let lead = out.len();
+        out.resize(lead + w.col_keys.len() * self.per_key(), Cell::Empty);
+        for (c, values) in &w.cells[r] {
+            for (m, v) in values.iter().enumerate() {
+                out[lead + c * self.per_key() + m] = v.clone();
+            }
         }
     }
 }
@@ -604,8 +771,14 @@ fn pivot_refs(p: &Pivot, sheet: &str, header_row: u32) -> ChartRefs {
     }
 }
 
-fn written_pivot_refs(workbook: &mut Workbook, p: &Pivot, sheet_rows: u32, names: &mut Vec<String>) -> Result<ChartRefs, RenderError> {
-    let placed = write_grid(workbook, &PivotGrid(p), CHART_DATA_SHEET, None, sheet_rows, names)?;
+fn written_pivot_refs(
+    workbook: &mut Workbook,
+    p: &Pivot,
+    sheet: &str,
+    sheet_rows: u32,
+    names: &mut Vec<String>,
+) -> Result<ChartRefs, RenderError> {
+    let placed = write_grid(workbook, &PivotGrid(p), sheet, None, sheet_rows, names)?;
     Ok(pivot_refs(p, &placed.sheets[0], placed.header_row))
 }
 

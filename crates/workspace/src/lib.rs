@@ -14,12 +14,17 @@ mod demo;
 mod error;
 mod library;
 mod report;
+mod watch;
 
 pub use connections::{Connection, Keychain, MemorySecrets, RejectedRecord, SecretStore};
 pub use demo::{DemoWorld, DEMO_CONNECTION};
 pub use error::WorkspaceError;
-pub use library::{builtin_templates, list_templates, load_template, BUILTIN_PREFIX};
-pub use report::ReportRun;
+pub use library::{
+    builtin_templates, file_version, list_templates, load_any, load_dashboard, load_template, slug, AnyTemplate, Library, BUILTIN_PREFIX,
+    LIBRARY_SETTINGS_FILE,
+};
+pub use report::{DashboardRun, ExportOptions, ReportRun};
+pub use watch::{watch, LibraryWatcher};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -6,9 +6,27 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use switchboard_engine::ReportOutput;
 use switchboard_model::ipc::{ExportFormat, ReportResult};
+use switchboard_model::ipc::{DashboardResult, DashboardTileResult};
 use switchboard_model::spec::{ChartKind, ReportSpec};
-use switchboard_model::template::ReportTemplate;
-use switchboard_render::{CsvOptions, ExportMeta, ResultTable};
+use switchboard_model::template::{DashboardTemplate, ReportTemplate};
+use switchboard_render::{CsvOptions, DashboardSheet, ExportMeta, ResultTable, XlsxOptions};
+
+/// How an export is written, beyond its format (the CLI's flags and the app's export dialog).
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// BOM, separator, decimal mark and date pattern of a CSV.
+    pub csv: CsvOptions,
+    /// The block above an XLSX table (report name, filters, parameters, timezone, sync time).
+    pub xlsx_metadata: bool,
+    /// The parameters the report ran with, listed in the XLSX block.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { csv: CsvOptions::default(), xlsx_metadata: true, params: BTreeMap::new() }
+    }
+}
 
 /// Chart size on screen and in image exports.
 pub const CHART_SIZE: (u32, u32) = (960, 480);
@@ -40,7 +58,69 @@ impl ReportRun {
     }
 }
 
+/// A dashboard run: each tile's report run, or why it could not run (the others still do),
+/// in reading order.
+pub struct DashboardRun {
+    pub dashboard: DashboardTemplate,
+    pub tiles: Vec<(String, Result<ReportRun, WorkspaceError>)>,
+}
+
+impl DashboardRun {
+    /// The results for the UI, with at most `max_rows` rows per report.
+    pub fn to_ipc(&self, max_rows: usize) -> DashboardResult {
+        let by_id = |id: &str| self.dashboard.tiles.iter().find(|t| t.id == id).expect("a run tile comes from the dashboard");
+        DashboardResult {
+            name: self.dashboard.name.clone(),
+            columns: self.dashboard.columns,
+            tiles: self
+                .tiles
+                .iter()
+                .map(|(id, run)| {
+                    let tile = by_id(id);
+                    DashboardTileResult {
+                        id: id.clone(),
+                        title: tile.title.clone(),
+                        layout: tile.layout,
+                        result: run.as_ref().ok().map(|r| r.to_ipc(max_rows)),
+                        error: run.as_ref().err().map(|e| e.to_app_error()),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Workspace {
+    /// Runs every report of a dashboard with the shared parameters, `params` overriding
+    /// their defaults. A parameter no tile uses is still checked against the dashboard's
+    /// declared ones, so a typo on the command line is not silently ignored.
+    pub fn run_dashboard(
+        &self,
+        dashboard: &DashboardTemplate,
+        params: &BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<DashboardRun, WorkspaceError> {
+        if let Some(first) = dashboard.tiles.first() {
+            dashboard.tile_report(first).resolve(params)?;
+        }
+        let tiles = dashboard
+            .tiles_in_order()
+            .into_iter()
+            .map(|tile| (tile.id.clone(), self.run_template(&dashboard.tile_report(tile), params, now)))
+            .collect();
+        Ok(DashboardRun { dashboard: dashboard.clone(), tiles })
+    }
+
+    /// Writes a dashboard run to one workbook, one sheet per report, in reading order.
+    pub fn export_dashboard_xlsx(&self, run: &DashboardRun, path: &Path) -> Result<(), WorkspaceError> {
+        if let Some((id, Err(e))) = run.tiles.iter().find(|(_, r)| r.is_err()) {
+            return Err(WorkspaceError::BadInput(format!("The report {id:?} of this dashboard could not run ({e}); fix it before exporting.")));
+        }
+        let runs: Vec<&ReportRun> = run.tiles.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+        self.export_reports_xlsx(&runs, path, &ExportOptions::default())?;
+        Ok(())
+    }
+
     /// Runs a template with parameter overrides at the instant `now`.
     pub fn run_template(
         &self,
@@ -86,8 +166,44 @@ impl Workspace {
         Ok(ReportRun { template: template.clone(), output, chart_svg })
     }
 
-    /// Writes the run to `path` in `format`.
+    /// Writes the run to `path` in `format` with the default options.
     pub fn export(&self, run: &ReportRun, path: &Path, format: ExportFormat) -> Result<(), WorkspaceError> {
+        self.export_with(run, path, format, &ExportOptions::default())
+    }
+
+    fn xlsx_options(run: &ReportRun, opts: &ExportOptions) -> XlsxOptions {
+        let chart = run.template.spec.chart.clone().filter(|_| run.output.frame.height() > 0);
+        XlsxOptions {
+            chart,
+            pivot: run.template.spec.pivot.as_ref().map(|p| p.column.clone()),
+            metadata: opts.xlsx_metadata,
+            ..XlsxOptions::default()
+        }
+    }
+
+    fn export_meta(&self, opts: &ExportOptions) -> ExportMeta {
+        ExportMeta { synced_at: self.last_synced(), parameters: opts.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect() }
+    }
+
+    /// Several runs (a dashboard's reports) in one workbook, one sheet per report named
+    /// after it, each with its block, chart and crosstab as in a single export.
+    pub fn export_reports_xlsx(&self, runs: &[&ReportRun], path: &Path, opts: &ExportOptions) -> Result<(), WorkspaceError> {
+        let meta = self.export_meta(opts);
+        let sheets: Vec<DashboardSheet> = runs
+            .iter()
+            .map(|run| DashboardSheet {
+                name: run.output.title.as_str(),
+                table: run.table(),
+                options: Self::xlsx_options(run, opts),
+                meta: meta.clone(),
+            })
+            .collect();
+        switchboard_render::write_dashboard_xlsx(path, &sheets)?;
+        Ok(())
+    }
+
+    /// Writes the run to `path` in `format`.
+    pub fn export_with(&self, run: &ReportRun, path: &Path, format: ExportFormat, opts: &ExportOptions) -> Result<(), WorkspaceError> {
         let chart = || {
             run.template.spec.chart.clone().filter(|c| c.kind != ChartKind::Table).ok_or_else(|| {
                 WorkspaceError::BadInput("This report has no chart to save as an image; export it to Excel or CSV instead.".into())
@@ -95,16 +211,16 @@ impl Workspace {
         };
         match format {
             ExportFormat::Xlsx => {
-                let meta = ExportMeta { synced_at: self.last_synced() };
-                // The report's chart goes in as a native Excel chart reading the sheet's cells.
-                match run.template.spec.chart.as_ref().filter(|c| c.kind != ChartKind::Table) {
-                    Some(c) if run.output.frame.height() > 0 => switchboard_render::write_xlsx_with_chart(&run.table(), c, path, &meta)?,
-                    _ => switchboard_render::write_xlsx(&run.table(), path, &meta)?,
-                }
+                // The report's chart goes in as a native Excel chart reading the sheet's cells;
+                // a pivoted report is written as a crosstab.
+                let xlsx = Self::xlsx_options(run, opts);
+                switchboard_render::write_xlsx_with_options(&run.table(), path, &self.export_meta(opts), &xlsx)?;
             }
             ExportFormat::Csv => {
+                // Refuse a bad combination before the file is created.
+                opts.csv.check()?;
                 let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| WorkspaceError::io(path, e))?);
-                switchboard_render::write_csv(&run.table(), &mut f, &CsvOptions::default())?;
+                switchboard_render::write_csv(&run.table(), &mut f, &opts.csv)?;
                 std::io::Write::flush(&mut f).map_err(|e| WorkspaceError::io(path, e))?;
             }
             ExportFormat::Svg => {

@@ -4,7 +4,8 @@
 // ones (see fakeSources.ts), workspaces in folders, and switchable failures so tests can see
 // how the UI shows errors. It follows the real backend's conventions: dates are wall-clock milliseconds
 // in the report's timezone, durations are seconds, percents are fractions.
-import type { Backend } from './index';
+import type { Backend, SaveMode, TemplateToSave } from './index';
+import { FakeLibrary } from './fakeLibrary';
 import type {
   AppError,
   ConnectionDraft,
@@ -17,6 +18,12 @@ import type {
   SyncProgress,
   TemplateSummary,
   WorkspaceStatus,
+  DashboardResult,
+  FileVersion,
+  LibraryFolders,
+  OpenedTemplate,
+  SaveOutcome,
+  Shelf,
 } from './types';
 import type { RejectedRecord } from './rejected';
 import { FAKE_FORMS, FakeConnections } from './fakeSources';
@@ -184,6 +191,12 @@ const TEMPLATES: TemplateSummary[] = [
       ['period', 'last_30_days'],
       ['timezone', 'Europe/Berlin'],
     ],
+    kind: 'report',
+    tags: ['volume'],
+    parameter_details: [
+      { name: 'period', type: 'period', label: 'Period', default: 'last_30_days', description: '', choices: [] },
+      { name: 'timezone', type: 'timezone', label: 'Timezone', default: 'Europe/Berlin', description: '', choices: [] },
+    ],
   },
   {
     path: 'reports/median-first-response-by-agent.json',
@@ -195,6 +208,12 @@ const TEMPLATES: TemplateSummary[] = [
       ['period', 'last_7_days'],
       ['timezone', 'Europe/Berlin'],
     ],
+    kind: 'report',
+    tags: ['speed', 'agents'],
+    parameter_details: [
+      { name: 'period', type: 'period', label: 'Period', default: 'last_7_days', description: '', choices: [] },
+      { name: 'timezone', type: 'timezone', label: 'Timezone', default: 'Europe/Berlin', description: '', choices: [] },
+    ],
   },
   {
     path: '/home/demo/Switchboard/Team/resolved-share-per-week.json',
@@ -204,6 +223,9 @@ const TEMPLATES: TemplateSummary[] = [
     shelf: 'team',
     // Like the built-in files, this one leaves the timezone to the workspace.
     parameters: [['period', 'last_90_days']],
+    kind: 'report',
+    tags: ['resolution'],
+    parameter_details: [{ name: 'period', type: 'period', label: 'Period', default: 'last_90_days', description: '', choices: [] }],
   },
 ];
 
@@ -214,12 +236,16 @@ const DAMAGED: TemplateSummary = {
   description: '',
   shelf: 'personal',
   parameters: [],
+  kind: 'report',
+  tags: [],
+  parameter_details: [],
   error:
     'weekly-sla.json is not valid JSON (line 12, column 5): expected `,` or `}`. Open it in a text editor and fix the syntax, or export the report again.',
 };
 
 export class FakeBackend implements Backend {
   private readonly options: FakeOptions;
+  readonly library: FakeLibrary;
   private readonly now: number;
   private conversations: Conversation[] | undefined;
   private lastSyncMs: number | undefined;
@@ -230,6 +256,7 @@ export class FakeBackend implements Backend {
 
   constructor(options: FakeOptions = {}) {
     this.options = options;
+    this.library = new FakeLibrary(TEMPLATES, options.damagedTemplate ? [DAMAGED] : []);
     this.now = options.now ?? Date.now();
     this.folder = options.workspace ?? null;
   }
@@ -321,8 +348,55 @@ export class FakeBackend implements Backend {
     onProgress({ ...base, collection: '', collections_done: collections.length, records, pages, elapsed_ms: elapsed_ms(), finished: true });
   }
 
+
   async listTemplates(): Promise<TemplateSummary[]> {
-    return this.options.damagedTemplate ? [...TEMPLATES, DAMAGED] : [...TEMPLATES];
+    return this.library.list();
+  }
+
+  async libraryFolders(): Promise<LibraryFolders> {
+    return this.library.folders();
+  }
+
+  async setTeamFolder(folder: string | null): Promise<LibraryFolders> {
+    return this.library.setTeam(folder);
+  }
+
+  async openTemplate(path: string): Promise<OpenedTemplate> {
+    return this.library.open(path);
+  }
+
+  async saveTemplate(path: string, template: TemplateToSave, base: FileVersion | null, mode: SaveMode): Promise<SaveOutcome> {
+    if (!template.report) throw fail('invalid_template', 'The fake saves reports only.');
+    return this.library.save(path, template.report, base, mode);
+  }
+
+  async duplicateTemplate(path: string, shelf: Shelf): Promise<string> {
+    return this.library.duplicate(path, shelf);
+  }
+
+  async renameTemplate(path: string, name: string): Promise<string> {
+    return this.library.rename(path, name);
+  }
+
+  async deleteTemplate(path: string): Promise<void> {
+    this.library.delete(path);
+  }
+
+  async importTemplate(source: string, shelf: Shelf): Promise<string> {
+    return this.library.import(source, shelf);
+  }
+
+  async exportTemplate(path: string): Promise<string | null> {
+    this.library.open(path);
+    return `/home/demo/Downloads/${path.split(/[\\/]/).pop()}`;
+  }
+
+  async runDashboard(): Promise<DashboardResult> {
+    return this.library.dashboard();
+  }
+
+  onLibraryChanged(listener: (paths: string[]) => void): () => void {
+    return this.library.subscribe(listener);
   }
 
   async call<T>(name: string, _args: Record<string, unknown>): Promise<T> {
@@ -440,7 +514,7 @@ export class FakeBackend implements Backend {
   }
 
   private compute(path: string, params: [string, string][]): ReportResult {
-    const template = TEMPLATES.find((t) => t.path === path);
+    const template = TEMPLATES.find((t) => t.path === path || t.id === this.library.list().find((l) => l.path === path)?.id);
     if (!template) {
       if (path === DAMAGED.path) throw fail('invalid_template', DAMAGED.error!);
       throw fail('not_found', `The report ${path} is no longer in the library. It may have been moved or deleted; reopen the library.`);

@@ -82,6 +82,40 @@ export class HttpBackend implements Backend {
   onSyncProgress(): () => void {
     return () => {};
   }
+  // The library's file actions need the desktop app's folders and dialogs.
+  libraryFolders() {
+    return desktopOnly('The team folder');
+  }
+  setTeamFolder() {
+    return desktopOnly('Choosing the team folder');
+  }
+  openTemplate() {
+    return desktopOnly('Editing a template');
+  }
+  saveTemplate() {
+    return desktopOnly('Saving a template');
+  }
+  duplicateTemplate() {
+    return desktopOnly('Duplicating a template');
+  }
+  renameTemplate() {
+    return desktopOnly('Renaming a template');
+  }
+  deleteTemplate() {
+    return desktopOnly('Deleting a template');
+  }
+  importTemplate() {
+    return desktopOnly('Importing a template');
+  }
+  exportTemplate() {
+    return desktopOnly('Exporting a template');
+  }
+  runDashboard() {
+    return desktopOnly('Running a dashboard');
+  }
+  onLibraryChanged(): () => void {
+    return () => {};
+  }
   choosePath() {
     return desktopOnly('Choosing a file');
   }

@@ -12,6 +12,14 @@ import type {
   SyncProgress,
   TemplateSummary,
   WorkspaceStatus,
+  DashboardResult,
+  DashboardTemplate,
+  FileVersion,
+  LibraryFolders,
+  OpenedTemplate,
+  ReportTemplate,
+  SaveOutcome,
+  Shelf,
 } from './types';
 import type { RejectedRecord } from './rejected';
 import { FakeBackend, type FakeOptions } from './fake';
@@ -23,11 +31,34 @@ export { needsDemoSync } from './workspace';
 export type * from './types';
 export type { RejectedRecord } from './rejected';
 
+/** What a save sends: a report or a dashboard. */
+export type TemplateToSave = { report?: ReportTemplate; dashboard?: DashboardTemplate };
+/** `save` checks the version opened; `overwrite` and `copy` ("keep both") answer a conflict. */
+export type SaveMode = 'save' | 'overwrite' | 'copy';
+
 export interface Backend {
   workspaceStatus(): Promise<WorkspaceStatus>;
   /** Resolves when the demo workspace is synced; progress events arrive meanwhile. */
   startDemo(onProgress: (p: SyncProgress) => void): Promise<void>;
   listTemplates(): Promise<TemplateSummary[]>;
+
+  // The library's shelves (built-in, personal, team folder) and its files.
+  libraryFolders(): Promise<LibraryFolders>;
+  /** Picks (or with null forgets) the team folder; the library is watched for changes. */
+  setTeamFolder(folder: string | null): Promise<LibraryFolders>;
+  /** Opens a template with the version read, for a conflict-safe save. */
+  openTemplate(path: string): Promise<OpenedTemplate>;
+  saveTemplate(path: string, template: TemplateToSave, base: FileVersion | null, mode: SaveMode): Promise<SaveOutcome>;
+  /** Copies a template (a built-in one to edit, typically) to a shelf; returns the new path. */
+  duplicateTemplate(path: string, shelf: Shelf): Promise<string>;
+  renameTemplate(path: string, name: string): Promise<string>;
+  deleteTemplate(path: string): Promise<void>;
+  importTemplate(source: string, shelf: Shelf): Promise<string>;
+  /** Asks where to write the file; null if the person cancelled. */
+  exportTemplate(path: string): Promise<string | null>;
+  runDashboard(path: string, params: [string, string][]): Promise<DashboardResult>;
+  /** Files of the library appeared, changed or went (a colleague saved); returns the unsubscribe function. */
+  onLibraryChanged(listener: (paths: string[]) => void): () => void;
   /**
    * One of the workspace's named calls (`switchboard_workspace::api`): the report builder's
    * fields, runs, previews and drill-downs. Typed wrappers are in `./builder`.
@@ -109,7 +140,10 @@ export function getBackend(): Backend {
   } else if (query.get('backend') !== 'fake' && window.__TAURI_INTERNALS__ !== undefined) {
     chosen = new TauriBackend();
   } else {
-    chosen = new FakeBackend(fakeOptionsFromQuery(window.location.search));
+    const fake = new FakeBackend(fakeOptionsFromQuery(window.location.search));
+    // Browser tests play a colleague through this (see FakeLibrary.editElsewhere).
+    (window as unknown as { __switchboardFake: FakeBackend }).__switchboardFake = fake;
+    chosen = fake;
   }
   return chosen;
 }

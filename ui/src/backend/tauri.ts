@@ -3,7 +3,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
-import type { Backend } from './index';
+import type { Backend, SaveMode, TemplateToSave } from './index';
 import { needsDemoSync } from './workspace';
 import { folderOf, joinPath, suggestedFileName, withExtension } from './files';
 import { toBackendError } from './errors';
@@ -17,6 +17,12 @@ import type {
   ReportResult,
   SyncProgress,
   TemplateSummary,
+  DashboardResult,
+  FileVersion,
+  LibraryFolders,
+  OpenedTemplate,
+  SaveOutcome,
+  Shelf,
   WorkspaceStatus,
 } from './types';
 import type { RejectedRecord } from './rejected';
@@ -84,6 +90,67 @@ export class TauriBackend implements Backend {
     const templates = await call<TemplateSummary[]>('list_templates');
     for (const t of templates) this.names.set(t.path, t.name);
     return templates;
+  }
+
+  libraryFolders(): Promise<LibraryFolders> {
+    return call<LibraryFolders>('library_folders');
+  }
+
+  setTeamFolder(folder: string | null): Promise<LibraryFolders> {
+    return call<LibraryFolders>('set_team_folder', { folder });
+  }
+
+  openTemplate(path: string): Promise<OpenedTemplate> {
+    return call<OpenedTemplate>('open_template', { path });
+  }
+
+  saveTemplate(path: string, template: TemplateToSave, base: FileVersion | null, mode: SaveMode): Promise<SaveOutcome> {
+    return call<SaveOutcome>('save_template', { path, report: template.report ?? null, dashboard: template.dashboard ?? null, base, mode });
+  }
+
+  duplicateTemplate(path: string, shelf: Shelf): Promise<string> {
+    return call<string>('duplicate_template', { path, shelf });
+  }
+
+  renameTemplate(path: string, name: string): Promise<string> {
+    return call<string>('rename_template', { path, name });
+  }
+
+  deleteTemplate(path: string): Promise<void> {
+    return call<void>('delete_template', { path });
+  }
+
+  importTemplate(source: string, shelf: Shelf): Promise<string> {
+    return call<string>('import_template', { source, shelf });
+  }
+
+  async exportTemplate(path: string): Promise<string | null> {
+    const name = path.split(/[\\/]/).pop() ?? 'template.json';
+    let dest: string | null;
+    try {
+      dest = await save({ title: 'Export template', defaultPath: name, filters: [{ name: 'Switchboard template', extensions: ['json'] }] });
+    } catch (reason) {
+      throw toBackendError(reason);
+    }
+    if (!dest) return null;
+    return call<string>('export_template', { path, dest });
+  }
+
+  runDashboard(path: string, params: [string, string][]): Promise<DashboardResult> {
+    return call<DashboardResult>('run_dashboard', { path, params });
+  }
+
+  onLibraryChanged(listener: (paths: string[]) => void): () => void {
+    let stopped = false;
+    let unlisten: (() => void) | null = null;
+    listen<string[]>('library-changed', (event) => listener(event.payload)).then(
+      (u) => (stopped ? u() : (unlisten = u)),
+      () => {},
+    );
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
   }
 
   call<T>(name: string, args: Record<string, unknown>): Promise<T> {

@@ -252,11 +252,15 @@ export type ReportTemplate = {
 /**
  * Always `"report"`: tells a report file from any other JSON.
  */
-switchboard: string, version: number, id: string, name: string, description: string, tags?: Array<string>, 
+switchboard: string, 
 /**
- * Parameter defaults, by name.
+ * The format version: 2.
  */
-parameters?: { [key in string]: string }, spec: ReportSpec, };
+version: number, 
+/**
+ * Stable identity, kept across renames.
+ */
+id: string, name: string, description: string, tags?: Array<string>, parameters?: Array<Parameter>, spec: ReportSpec, };
 
 export type ResultColumn = { name: string, format: ValueFormat, };
 
@@ -303,9 +307,100 @@ parameters: Array<[string, string]>,
 /**
  * Set when the file could not be read: what is wrong and how to fix it.
  */
-error?: string, };
+error?: string, 
+/**
+ * `"report"` or `"dashboard"`.
+ */
+kind: string, tags: Array<string>, 
+/**
+ * The parameters with their types, labels and choices, so the app asks with the right
+ * control.
+ */
+parameter_details: Array<Parameter>, 
+/**
+ * Set when the file is in an older format: it opens migrated and saves in the current one.
+ */
+migrated_from?: number, };
 
 export type Shelf = "built_in" | "personal" | "team";
+
+export type ParameterType = "period" | "timezone" | "inbox" | "team" | "agent" | "channel" | "label" | "number" | "text";
+
+export type Parameter = { 
+/**
+ * Referred to as `"$name"` in filter values; `--param name=value` on the command line.
+ */
+name: string, type: ParameterType, 
+/**
+ * What the app shows next to the control (default: the name).
+ */
+label?: string, 
+/**
+ * The value used when nobody picks one; empty means "any" for value lists.
+ */
+default: string, description?: string, 
+/**
+ * The allowed values, when fixed by the template.
+ */
+choices?: Array<string>, };
+
+export type DashboardTemplate = { 
+/**
+ * Always `"dashboard"`.
+ */
+switchboard: string, version: number, id: string, name: string, description: string, tags?: Array<string>, 
+/**
+ * Shared by every tile: a tile's `"$name"` filter values and its period/timezone.
+ */
+parameters?: Array<Parameter>, 
+/**
+ * Grid width in columns (default 12).
+ */
+columns: number, tiles: Array<DashboardTile>, };
+
+export type DashboardTile = { 
+/**
+ * Unique within the dashboard.
+ */
+id: string, title: string, layout: TileLayout, spec: ReportSpec, 
+/**
+ * The id of the library report this tile was copied from.
+ */
+from?: string, };
+
+export type TileLayout = { x: number, y: number, w: number, h: number, };
+
+export type FileVersion = { 
+/**
+ * SHA-256 of the file's bytes, hex.
+ */
+hash: string, 
+/**
+ * Last modification, milliseconds since 1970 (shown to people; the hash decides).
+ */
+modified_ms: number, };
+
+export type OpenedTemplate = { path: string, shelf: Shelf, 
+/**
+ * None for built-in templates, which are read-only (duplicate to edit).
+ */
+version?: FileVersion, report?: ReportTemplate, dashboard?: DashboardTemplate, 
+/**
+ * Things to tell the person, such as "this file was migrated from format version 1".
+ */
+notices: Array<string>, };
+
+export type SaveOutcome = { "outcome": "saved", path: string, version: FileVersion, } | { "outcome": "conflict", path: string, theirs: FileVersion, message: string, };
+
+export type LibraryFolders = { personal: string, team?: string, };
+
+export type DashboardTileResult = { id: string, title: string, layout: TileLayout, result?: ReportResult, error?: AppError, };
+
+export type DashboardResult = { name: string, columns: number, 
+/**
+ * In reading order (top to bottom, left to right).
+ */
+tiles: Array<DashboardTileResult>, };
 
 export type SyncProgress = { connection: string, 
 /**

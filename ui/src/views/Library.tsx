@@ -1,4 +1,5 @@
-import type { Shelf, TemplateSummary } from '../backend';
+import { useMemo, useState } from 'react';
+import { type Backend, type OpenedTemplate, type SaveOutcome, type Shelf, type TemplateSummary, BackendError, toBackendError } from '../backend';
 import { reportHref } from '../route';
 
 const SHELVES: { shelf: Shelf; title: string; hint: string }[] = [
@@ -7,16 +8,116 @@ const SHELVES: { shelf: Shelf; title: string; hint: string }[] = [
   { shelf: 'personal', title: 'My reports', hint: 'Saved by you on this computer.' },
 ];
 
-export function Library({ templates }: { templates: TemplateSummary[] }) {
+type Editing = { opened: OpenedTemplate; name: string; description: string; tags: string; conflict?: string };
+
+/**
+ * The library: three shelves, search over names, descriptions and tags, and the file
+ * actions. A damaged file is listed with its error. Saving details checks the version opened:
+ * if a colleague saved meanwhile, the conflict dialog offers keep both, overwrite or reload.
+ */
+export function Library({ templates, backend, onChanged }: { templates: TemplateSummary[]; backend?: Backend; onChanged?: () => void }) {
+  const [query, setQuery] = useState('');
+  const [tag, setTag] = useState<string | null>(null);
+  const [problem, setProblem] = useState<BackendError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const tags = useMemo(() => [...new Set(templates.flatMap((t) => t.tags ?? []))].sort(), [templates]);
+  const q = query.trim().toLowerCase();
+  const shown = templates.filter(
+    (t) =>
+      (!q || t.name.toLowerCase().includes(q) || t.description.toLowerCase().includes(q) || (t.tags ?? []).some((g) => g.toLowerCase().includes(q))) &&
+      (!tag || (t.tags ?? []).includes(tag)),
+  );
+
+  const act = async (what: () => Promise<unknown>, done?: string) => {
+    setProblem(null);
+    try {
+      await what();
+      if (done) setNotice(done);
+      onChanged?.();
+    } catch (reason) {
+      setProblem(toBackendError(reason));
+    }
+  };
+
+  const afterSave = (outcome: SaveOutcome, e: Editing) => {
+    if (outcome.outcome === 'conflict') {
+      setEditing({ ...e, conflict: outcome.message });
+    } else {
+      setEditing(null);
+      setNotice(`Saved ${e.name}.`);
+      onChanged?.();
+    }
+  };
+
+  const save = async (e: Editing, mode: 'save' | 'overwrite' | 'copy') => {
+    if (!backend || !e.opened.report) return;
+    const report = { ...e.opened.report, name: e.name, description: e.description, tags: e.tags.split(',').map((t) => t.trim()).filter(Boolean) };
+    await act(async () => afterSave(await backend.saveTemplate(e.opened.path, { report }, e.opened.version ?? null, mode), e));
+  };
+
   return (
     <section className="library" data-testid="library" aria-labelledby="library-title">
       <header className="page-header">
         <h1 id="library-title">Report library</h1>
         <p className="muted">Pick a report to run it on your data. You can change the period and timezone once it is open.</p>
       </header>
+      {backend && (
+        <div className="library-tools">
+          <input
+            type="search"
+            className="input"
+            placeholder="Search names, descriptions, tags"
+            aria-label="Search the library"
+            data-testid="library-search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+          <button
+            type="button"
+            className="button"
+            onClick={() =>
+              act(async () => {
+                const source = await backend.choosePath('file', 'Import a template');
+                if (source) await backend.importTemplate(source, 'personal');
+              }, 'Imported to My reports.')
+            }
+          >
+            Import…
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() =>
+              act(async () => {
+                const folder = await backend.choosePath('folder', 'Pick the team folder (a network share, a synced drive or a git checkout)');
+                if (folder) await backend.setTeamFolder(folder);
+              })
+            }
+          >
+            Team folder…
+          </button>
+        </div>
+      )}
+      {tags.length > 0 && (
+        <div className="tag-list" role="group" aria-label="Tags">
+          {tags.map((g) => (
+            <button key={g} type="button" className={tag === g ? 'tag active' : 'tag'} aria-pressed={tag === g} onClick={() => setTag(tag === g ? null : g)}>
+              {g}
+            </button>
+          ))}
+        </div>
+      )}
+      {notice && <p className="muted" role="status">{notice}</p>}
+      {problem && (
+        <p className="error-text" role="alert">
+          {problem.message}
+        </p>
+      )}
       {templates.length === 0 && <p className="empty">There are no reports in the library yet.</p>}
+      {templates.length > 0 && shown.length === 0 && <p className="empty">No report matches.</p>}
       {SHELVES.map(({ shelf, title, hint }) => {
-        const onShelf = templates.filter((t) => t.shelf === shelf);
+        const onShelf = shown.filter((t) => t.shelf === shelf);
         if (onShelf.length === 0) return null;
         return (
           <section key={shelf} className="shelf" data-testid={`shelf-${shelf}`} aria-labelledby={`shelf-${shelf}-title`}>
@@ -25,12 +126,119 @@ export function Library({ templates }: { templates: TemplateSummary[] }) {
             </h2>
             <ul className="cards">
               {onShelf.map((t) => (
-                <li key={t.path}>{t.error ? <DamagedCard template={t} /> : <ReportCard template={t} />}</li>
+                <li key={t.path}>
+                  {t.error ? <DamagedCard template={t} /> : <ReportCard template={t} />}
+                  {backend && !t.error && (
+                    <div className="card-actions" data-testid="card-actions">
+                      <button type="button" className="link-button" onClick={() => act(() => backend.duplicateTemplate(t.path, 'personal'), `Copied ${t.name} to My reports.`)}>
+                        Duplicate
+                      </button>
+                      <button type="button" className="link-button" onClick={() => act(async () => {
+                        const dest = await backend.exportTemplate(t.path);
+                        if (dest) setNotice(`Exported to ${dest}.`);
+                      })}>
+                        Export
+                      </button>
+                      {t.shelf !== 'built_in' && (
+                        <>
+                          <button
+                            type="button"
+                            className="link-button"
+                            onClick={() =>
+                              act(async () => {
+                                const opened = await backend.openTemplate(t.path);
+                                const r = opened.report;
+                                if (r) setEditing({ opened, name: r.name, description: r.description, tags: (r.tags ?? []).join(', ') });
+                              })
+                            }
+                          >
+                            Edit details
+                          </button>
+                          <button
+                            type="button"
+                            className="link-button"
+                            onClick={() => {
+                              const name = window.prompt('New name', t.name);
+                              if (name) act(() => backend.renameTemplate(t.path, name), `Renamed to ${name}.`);
+                            }}
+                          >
+                            Rename
+                          </button>
+                          <button
+                            type="button"
+                            className="link-button danger"
+                            onClick={() => {
+                              if (window.confirm(`Delete ${t.name}? The file is removed from the ${t.shelf === 'team' ? 'team folder for everyone' : 'computer'}.`))
+                                act(() => backend.deleteTemplate(t.path), `Deleted ${t.name}.`);
+                            }}
+                          >
+                            Delete
+                          </button>
+                        </>
+                      )}
+                    </div>
+                  )}
+                </li>
               ))}
             </ul>
           </section>
         );
       })}
+      {editing && (
+        <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="edit-title" data-testid="edit-dialog">
+          <h2 id="edit-title">{editing.conflict ? 'Someone else changed this report' : 'Edit details'}</h2>
+          {editing.opened.notices.map((n) => (
+            <p key={n} className="muted">{n}</p>
+          ))}
+          {editing.conflict ? (
+            <>
+              <p role="alert" data-testid="conflict-message">{editing.conflict}</p>
+              <div className="dialog-actions">
+                <button type="button" className="button primary" onClick={() => save(editing, 'copy')}>
+                  Keep both
+                </button>
+                <button type="button" className="button" onClick={() => save(editing, 'overwrite')}>
+                  Overwrite
+                </button>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() =>
+                    act(async () => {
+                      const opened = await backend!.openTemplate(editing.opened.path);
+                      const r = opened.report!;
+                      setEditing({ opened, name: r.name, description: r.description, tags: (r.tags ?? []).join(', ') });
+                    })
+                  }
+                >
+                  Reload theirs
+                </button>
+              </div>
+            </>
+          ) : (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                save(editing, 'save');
+              }}
+            >
+              <label>
+                Name <input className="input" value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} />
+              </label>
+              <label>
+                Description <textarea className="input" value={editing.description} onChange={(e) => setEditing({ ...editing, description: e.target.value })} />
+              </label>
+              <label>
+                Tags <input className="input" value={editing.tags} onChange={(e) => setEditing({ ...editing, tags: e.target.value })} />
+              </label>
+              <div className="dialog-actions">
+                <button type="submit" className="button primary">Save</button>
+                <button type="button" className="button" onClick={() => setEditing(null)}>Cancel</button>
+              </div>
+            </form>
+          )}
+        </div>
+      )}
     </section>
   );
 }
@@ -40,6 +248,8 @@ function ReportCard({ template }: { template: TemplateSummary }) {
     <a className="card report-card" href={reportHref(template.path)} data-testid="report-card">
       <span className="report-name">{template.name}</span>
       <span className="report-description">{template.description || 'No description.'}</span>
+      {(template.tags ?? []).length > 0 && <span className="report-tags">{template.tags.join(' · ')}</span>}
+      {template.migrated_from && <span className="muted">Older format (version {template.migrated_from}): saving updates it.</span>}
     </a>
   );
 }
