@@ -16,6 +16,10 @@
 //! - **Local time everywhere.** Buckets are cut on the wall-clock time of the report's IANA
 //!   timezone (so a DST week is still one week and a Kolkata evening lands on the right day)
 //!   and come out as naive local datetimes, which is also what exports write.
+//! - **A metric library.** The contact-center KPIs (volume, first response time, SLA share,
+//!   CSAT, backlog, occupancy, …) are defined once in [`metrics`], with the words the builder
+//!   shows; a measure names one by id. Running totals and changes against the previous
+//!   period are computed on the summary (`metrics::window`).
 //! - **The summary's shape** (buckets, weekdays, bins, top N, having, sort, pivot) lives in
 //!   `shape.rs`; drill-downs and step previews (`drill.rs`) reuse its row keys, so a cell's
 //!   rows are exactly the rows its count counted. Hour and half-hour buckets are keyed by
@@ -36,6 +40,7 @@ mod error;
 mod expr;
 mod filter;
 mod frame_cache;
+pub mod metrics;
 mod notice;
 mod relation;
 mod local_time;
@@ -51,6 +56,7 @@ pub use drill::{drill, preview};
 pub use frame_cache::{CachedSource, DEFAULT_CAPACITY_BYTES};
 pub use relation::{Relation, RELATIONS};
 pub use error::EngineError;
+pub use metrics::metrics;
 pub use expr::report::custom_fields;
 pub use expr::{check_expression, expression_check, ExprError, ExpressionType, ValueKind, FUNCTIONS};
 pub use output::ReportOutput;

@@ -4,6 +4,7 @@ use crate::catalogue::{Catalogue, ColumnInfo, Kind, Origin};
 use crate::error::EngineError;
 use crate::expr::report::ReportExpressions;
 use crate::filter;
+use crate::metrics;
 use crate::output::ReportOutput;
 use crate::source::{FrameRequest, FrameSource, TimeRange};
 use chrono::{DateTime, Utc};
@@ -120,6 +121,12 @@ pub(crate) fn rows(
     let scoped = cat.table.column("source").is_some();
     let mut needed: Vec<&'static str> =
         dedupe(used.iter().flat_map(|c| c.inputs()).chain(crate::relation::base_inputs(&cat.joins, &used)));
+    // Library metrics read their stored columns directly (see `metrics::metric_expr`).
+    for c in metrics::stored_inputs(spec)? {
+        if !needed.contains(&c) {
+            needed.push(c);
+        }
+    }
     if !lookups.is_empty() && scoped && !needed.contains(&"source") {
         needed.push("source");
     }
@@ -296,6 +303,9 @@ pub(crate) fn local_wall_clock(e: Expr, tz: Tz) -> Result<Expr, EngineError> {
 }
 
 pub(crate) fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Result<(Expr, ValueFormat), EngineError> {
+    if let Some(id) = &m.metric {
+        return metrics::metric_expr(metrics::find(id, &m.label)?, m);
+    }
     let bad = |reason: String| EngineError::BadMeasure { label: m.label.clone(), reason };
     let (expr, default) = match (m.aggregation, info) {
         (Aggregation::Count, None) => (len().cast(DataType::Int64), ValueFormat::Integer),
@@ -336,8 +346,16 @@ pub(crate) fn measure_expr(m: &Measure, info: Option<&ColumnInfo>, tz: Tz) -> Re
                 _ => {
                     let e = match agg {
                         Aggregation::Mean => v.mean(),
-                        Aggregation::Median => v.quantile(lit(0.5), QuantileMethod::Linear),
-                        _ => v.quantile(lit(0.9), QuantileMethod::Linear),
+                        Aggregation::Median | Aggregation::P50 => v.quantile(lit(0.5), QuantileMethod::Linear),
+                        Aggregation::P95 => v.quantile(lit(0.95), QuantileMethod::Linear),
+                        Aggregation::P90 => v.quantile(lit(0.9), QuantileMethod::Linear),
+                        _ => {
+                            return Err(bad(
+                                "a share counts the rows matching a condition: give the condition (and, if you like, \
+                                 which rows it is a share of) instead of a column"
+                                    .into(),
+                            ))
+                        }
                     };
                     let format = if c.format == ValueFormat::Duration {
                         ValueFormat::Duration

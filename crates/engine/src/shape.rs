@@ -23,6 +23,7 @@
 
 use crate::catalogue::{Catalogue, ColumnInfo, Kind};
 use crate::error::EngineError;
+use crate::metrics;
 use crate::output::{offset_text, ReportOutput};
 use crate::plan::{self, local_wall_clock, step_rank};
 use crate::source::FrameSource;
@@ -281,6 +282,8 @@ pub(crate) fn keyed_rows(
     now: DateTime<Utc>,
     extra: &[&'static str],
 ) -> Result<Shaped, EngineError> {
+    let labelled = metrics::with_default_labels(spec);
+    let spec: &ReportSpec = &labelled;
     if spec.group_by.is_empty() && spec.measures.is_empty() {
         return Err(EngineError::InvalidReport(
             "The report has nothing to show: add a measure (for example a count) or a column to group by.".into(),
@@ -295,12 +298,31 @@ pub(crate) fn keyed_rows(
     }
     let mut measures = Vec::new();
     for (i, m) in spec.measures.iter().enumerate() {
+        if metrics::special::is_special(m) {
+            // Computed beside the summary and joined to it (see `metrics::special`); no
+            // per-row aggregation stands for it.
+            let c = metrics::special::column(m)?;
+            measures.push((m.label.clone(), lit(NULL).cast(DataType::Float64), metrics::window::format(m, c.format)));
+            continue;
+        }
         let info = m.column.as_deref().map(|c| cat.get(c)).transpose()?;
+        // Library metrics (`Measure.metric`) come out of `plan::measure_expr` via
+        // `metrics::metric_expr`; a library share is the metric's own definition.
         let (expr, format) = match rows.expressions.share(i, m) {
             Some(share) => share,
             None => plan::measure_expr(m, info, tz)?,
         };
-        measures.push((m.label.clone(), expr, format));
+        measures.push((m.label.clone(), expr, metrics::window::format(m, format)));
+    }
+    if let Some(t) = &spec.top {
+        let special = spec.measures.iter().find(|m| metrics::special::is_special(m) && m.label.eq_ignore_ascii_case(t.by.trim()));
+        if let Some(m) = special {
+            return Err(EngineError::InvalidReport(format!(
+                "Top N cannot rank by \"{}\": it is counted per bucket beside the summary, not over the rows. \
+                 Rank by another measure, such as a count.",
+                m.label
+            )));
+        }
     }
     let headings: Vec<&str> =
         keys.iter().map(|k| k.heading.as_str()).chain(measures.iter().map(|m| m.0.as_str())).collect();
@@ -435,13 +457,30 @@ pub(crate) fn summarize(
     now: DateTime<Utc>,
     upto: ReportStep,
 ) -> Result<ReportOutput, EngineError> {
-    let Shaped { lf, keys, measures, tz: _, mut applied, cat, top, unfiltered, filtered, stages } = keyed_rows(spec, source, now, &[])?;
-    let aggs: Vec<Expr> = measures.iter().map(|(h, e, _)| e.clone().alias(h.as_str())).collect();
+    let labelled = metrics::with_default_labels(spec);
+    let spec: &ReportSpec = &labelled;
+    let Shaped { lf, keys, measures, tz, mut applied, cat, top, unfiltered, filtered, stages } = keyed_rows(spec, source, now, &[])?;
+    let aggs: Vec<Expr> = measures
+        .iter()
+        .zip(&spec.measures)
+        .filter(|(_, m)| !metrics::special::is_special(m))
+        .map(|((h, e, _), _)| e.clone().alias(h.as_str()))
+        .collect();
     let key_cols: Vec<Expr> = keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect();
     let mut lf = if key_cols.is_empty() { lf.select(aggs) } else { lf.group_by(key_cols).agg(aggs) };
 
     let mut columns: Vec<ResultColumn> = keys.iter().map(|k| ResultColumn { name: k.heading.clone(), format: k.format }).collect();
     columns.extend(measures.iter().map(|(h, _, f)| ResultColumn { name: h.clone(), format: *f }));
+
+    // Backlog, occupancy and window measures work on every bucket of the summary, so they
+    // come before the summary filters, the sort and the pivot.
+    let cut = top.map(|(g, _)| g);
+    let axes = window_axes(spec, &keys, cut);
+    lf = metrics::special::attach(lf, spec, source, now, tz, &columns, &axes)?;
+    if spec.measures.iter().any(metrics::special::is_special) {
+        lf = fill_sub_day_order(lf, &keys, cut, tz)?;
+    }
+    lf = window_measures(lf, spec, source, now, tz, &axes)?;
 
     if step_rank(upto) >= step_rank(ReportStep::Having) {
         for f in &spec.having {
@@ -537,6 +576,82 @@ pub(crate) fn summarize(
         total_rows: None,
         long,
     })
+}
+
+/// Each group as the window and special measures see it: its heading, its spec group, its
+/// time bucket (for a time column still keyed by time) and the hidden column ordering it.
+/// `cut` is the group top N cut, whose hidden order became a rank.
+fn window_axes(spec: &ReportSpec, keys: &[GroupKey], cut: Option<usize>) -> Vec<(GroupBy, metrics::window::Axis)> {
+    spec.group_by
+        .iter()
+        .zip(keys)
+        .enumerate()
+        .map(|(i, (g, k))| {
+            let bucket = match k.kind {
+                KeyKind::SubDay | KeyKind::Calendar | KeyKind::HourOfDay | KeyKind::Weekday => {
+                    Some(g.bucket.unwrap_or(TimeBucket::Day))
+                }
+                KeyKind::Plain | KeyKind::Bins | KeyKind::Top => None,
+            };
+            let ranked = cut == Some(i);
+            // Weekdays and bins sort by their hidden place, "All others" after the top values,
+            // a sub-day bucket by its UTC start; calendar buckets and plain values by themselves.
+            let order = match k.kind {
+                KeyKind::Top | KeyKind::Weekday | KeyKind::Bins | KeyKind::SubDay if k.has_order() && (!ranked || k.kind == KeyKind::Top) => {
+                    Some(order_name(&k.heading))
+                }
+                _ => None,
+            };
+            let utc_order = k.kind == KeyKind::SubDay && order.is_some();
+            let axis = metrics::window::Axis { label: k.heading.clone(), bucket, order, utc_order };
+            (g.clone(), axis)
+        })
+        .collect()
+}
+
+/// Rows a special measure added (a backlog bucket in which nothing was counted) carry only
+/// the wall-clock value of a sub-day bucket: their UTC start and offset are filled from it
+/// (the first of the two when clocks go back).
+fn fill_sub_day_order(lf: LazyFrame, keys: &[GroupKey], cut: Option<usize>, tz: Tz) -> Result<LazyFrame, EngineError> {
+    let zone = TimeZone::opt_try_new(Some(tz.name()))?.unwrap_or(TimeZone::UTC);
+    let mut fixes: Vec<Expr> = Vec::new();
+    let sub_day = keys.iter().enumerate().filter(|(i, k)| k.kind == KeyKind::SubDay && cut != Some(*i) && k.offset.is_some());
+    for (_, k) in sub_day {
+        let local = col(k.heading.as_str());
+        let utc = millis(local.clone().dt().replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null));
+        let (order, offset) = (order_name(&k.heading), offset_name(&k.heading));
+        let minutes = ((millis(local) - utc.clone()) / lit(60_000i64)).cast(DataType::Int32);
+        fixes.push(col(order.as_str()).fill_null(utc).alias(order.as_str()));
+        fixes.push(col(offset.as_str()).fill_null(minutes).alias(offset.as_str()));
+    }
+    Ok(if fixes.is_empty() { lf } else { lf.with_columns(fixes) })
+}
+
+/// Running totals and changes against the previous period, on the summarized rows (see
+/// `metrics::window`). Leaves the plan lazy and untouched when no measure has a window.
+fn window_measures(
+    lf: LazyFrame,
+    spec: &ReportSpec,
+    source: &dyn FrameSource,
+    now: DateTime<Utc>,
+    tz: Tz,
+    axes: &[(GroupBy, metrics::window::Axis)],
+) -> Result<LazyFrame, EngineError> {
+    let windows: Vec<(String, switchboard_model::spec::MeasureWindow)> =
+        spec.measures.iter().filter_map(|m| m.window.map(|w| (m.label.clone(), w))).collect();
+    if windows.is_empty() {
+        return Ok(lf);
+    }
+    let axes: Vec<metrics::window::Axis> = axes.iter().map(|(_, a)| a.clone()).collect();
+    let has_calendar = axes.iter().any(|a| a.bucket.is_some_and(metrics::window::is_calendar));
+    let previous = if !has_calendar && spec.measures.iter().any(|m| metrics::window::is_change(m.window)) {
+        let prev = metrics::window::previous_period_spec(spec, now, tz)?;
+        Some(plan::run(&prev, source, now)?.frame)
+    } else {
+        None
+    };
+    let frame = metrics::window::apply(lf.collect()?, &windows, &axes, previous.as_ref())?;
+    Ok(frame.lazy())
 }
 
 /// Drops the hidden columns, keeping the offsets of sub-day buckets aside.

@@ -59,6 +59,7 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let spec = t.resolve(&BTreeMap::new())?;
             Ok(serde_json::json!({ "name": t.name, "spec": spec }))
         }
+        "metrics" => to_json(switchboard_engine::metrics()),
         "check_expression" => {
             let spec = with_timezone(ws, arg(args, "spec")?);
             let text: String = arg(args, "text")?;
@@ -88,7 +89,6 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let values = switchboard_engine::column_values(&spec, &column, &search, 200, ws.cache().as_ref(), now)?;
             to_json(values.into_iter().map(|(value, count)| serde_json::json!({ "value": value, "count": count })).collect::<Vec<_>>())
         }
-        "metrics" => Err(WorkspaceError::NotFound("\"metrics\" is not available yet.".into())),
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
     }
 }

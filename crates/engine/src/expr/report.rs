@@ -101,7 +101,8 @@ impl ReportExpressions {
         }
         let mut shares = Vec::new();
         for (i, m) in spec.measures.iter().enumerate() {
-            if m.aggregation != Aggregation::Share {
+            // A library metric's share (resolution rate, …) is the metric's own definition.
+            if m.aggregation != Aggregation::Share || m.metric.is_some() {
                 continue;
             }
             let (expr, used) = share_measure(m, cat, tz)?;
