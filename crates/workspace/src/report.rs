@@ -28,6 +28,9 @@ impl Default for ExportOptions {
     }
 }
 
+/// Rows past which a result is shown as a table only.
+pub const MAX_CHART_ROWS: usize = 2_000;
+
 /// Chart size on screen and in image exports.
 pub const CHART_SIZE: (u32, u32) = (960, 480);
 
@@ -156,7 +159,13 @@ impl Workspace {
             output.title = template.name.clone();
         }
         let chart_svg = match &spec.chart {
-            Some(c) if switchboard_render::draws_chart(c.kind) && output.frame.height() > 0 => {
+            // Thousands of bars or slices are no chart anyone can read, and drawing them would
+            // hold up the table: past the cap the result shows as a table (exports have it all).
+            Some(c)
+                if switchboard_render::draws_chart(c.kind)
+                    && output.frame.height() > 0
+                    && (output.frame.height() <= MAX_CHART_ROWS || c.kind == ChartKind::Scatter || c.kind == ChartKind::Histogram) =>
+            {
                 let run = ReportRun { template: template.clone(), output, chart_svg: None };
                 let svg = switchboard_render::chart_svg(&run.table(), c, CHART_SIZE.0, CHART_SIZE.1)?;
                 return Ok(ReportRun { chart_svg: Some(svg), ..run });

@@ -450,6 +450,7 @@ export function SummarizeStep({ spec, change, fields, metrics, calls, onDropGrou
                   group={g}
                   field={fields.find((f) => f.name === g.column)}
                   heading={groupHeading(g, fields)}
+                  taken={heads.filter((h) => h !== groupHeading(g, fields))}
                   onChange={(ng) => change((s) => ({ ...s, group_by: s.group_by.map((x, k) => (k === i ? ng : x)) }))}
                 />
                 <span className="chip-actions">
@@ -510,13 +511,20 @@ function uniqueAmong(base: string, taken: string[]): string {
   }
 }
 
-function GroupEditor({ group, field, heading, onChange }: { group: GroupBy; field?: FieldInfo; heading: string; onChange: (g: GroupBy) => void }) {
+function GroupEditor({ group, field, heading, taken, onChange }: { group: GroupBy; field?: FieldInfo; heading: string; taken: string[]; onChange: (g: GroupBy) => void }) {
   const kind = field?.kind;
   return (
     <span className="chip-body">
       <strong>{field?.label ?? group.column}</strong>
       {kind === 'time' && (
-        <select aria-label={`Time bucket of ${heading}`} value={group.bucket ?? 'day'} onChange={(e) => onChange({ ...group, bucket: e.target.value as GroupBy['bucket'], label: undefined })}>
+        <select aria-label={`Time bucket of ${heading}`} value={group.bucket ?? 'day'} onChange={(e) => {
+            const bucket = e.target.value as GroupBy['bucket'];
+            // The heading follows the bucket unless the person typed one.
+            const auto = BUCKETS.some(([, w]) => group.label === undefined || group.label === w || group.label.startsWith(w + ' ('));
+            const next = { ...group, bucket, label: group.label };
+            if (auto) next.label = uniqueAmong(groupHeading({ column: group.column, bucket }, field ? [field] : []), taken);
+            onChange(next);
+          }}>
           {BUCKETS.map(([b, w]) => (
             <option key={b} value={b}>
               {w}

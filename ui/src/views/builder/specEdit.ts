@@ -51,7 +51,9 @@ export function addGroup(spec: Spec, field: FieldInfo, bucket?: TimeBucket): Spe
   if (field.kind === 'time') g.bucket = bucket ?? 'day';
   const taken = headings(spec, []);
   const heading = groupHeading(g, [field]);
-  if (taken.includes(heading)) g.label = unique(heading, taken);
+  // A time group's heading names its bucket ("Day", "Hour of day"), so the same date grouped
+  // twice reads as two columns.
+  if (field.kind === 'time' || taken.includes(heading)) g.label = unique(heading, taken);
   return { ...spec, group_by: [...spec.group_by, g] };
 }
 
