@@ -363,6 +363,8 @@ async function sources(base, s, scratch) {
 async function builderInTheApp(base, s) {
   await command(base, 'POST', `${s}/execute/sync`, { script: "location.hash = '#/builder'", args: [] });
   await waitFor('the builder to list the fields', waitMs, async () => ({ ok: (await textOf(base, s, '.field-item[data-field="agent_name"]')) !== null }));
+  // As a person would: search the field, then send it to "Group by".
+  await type(base, s, '#field-search', 'Agent');
   await click(base, s, '//button[@aria-label="Group by Agent"]', 'xpath');
   const table = await waitFor('the builder to show one row per agent', waitMs, async () => {
     const seen = await command(base, 'POST', `${s}/execute/sync`, {
@@ -378,13 +380,17 @@ async function builderInTheApp(base, s) {
   });
   log(`builder: ${table.rows} rows by ${table.head.join(', ')}; first ${table.first.join(' | ')}`);
   const count = Number(String(table.first[1]).replace(/[^0-9]/g, ''));
-  await click(base, s, '[data-testid=builder-table] tr[data-row="0"] .cell-button');
+  // The cell's button, pressed from the keyboard (focus and Enter), as a keyboard user would.
+  await command(base, 'POST', `${s}/execute/sync`, { script: "document.querySelector('[data-testid=builder-table] tr[data-row=\"0\"] .cell-button').focus()", args: [] });
+  await command(base, 'POST', `${s}/element/${await find(base, s, '[data-testid=builder-table] tr[data-row="0"] .cell-button')}/value`, { text: '\uE007' });
   const drilled = await waitFor('the rows behind the first agent', waitMs, async () => {
     const total = await command(base, 'POST', `${s}/execute/sync`, {
       script: "const d = document.querySelector('[data-testid=drill-count]'); return d ? Number(d.dataset.total) : null;",
       args: [],
     });
-    return { ok: total !== null, total };
+    const panel = await textOf(base, s, '[data-testid=drill]');
+    if (panel && /could not|cannot|error/i.test(panel)) return { fail: `the drill-down says: ${panel}` };
+    return { ok: total !== null, total, panel };
   });
   if (drilled.total !== count) throw new Failure(`the first agent's count is ${count} but ${drilled.total} rows are behind it`);
   log(`builder drill-down: ${drilled.total} rows behind ${table.first[0]}`);
