@@ -40,6 +40,7 @@ mod error;
 mod expr;
 mod filter;
 mod frame_cache;
+mod group_codes;
 pub mod metrics;
 mod notice;
 mod relation;

@@ -466,8 +466,23 @@ pub(crate) fn summarize(
         .filter(|(_, m)| !metrics::special::is_special(m))
         .map(|((h, e, _), _)| e.clone().alias(h.as_str()))
         .collect();
-    let key_cols: Vec<Expr> = keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect();
-    let mut lf = if key_cols.is_empty() { lf.select(aggs) } else { lf.group_by(key_cols).agg(aggs) };
+    let mut lf = if keys.is_empty() {
+        lf.select(aggs)
+    } else {
+        let key_names: Vec<String> = keys.iter().flat_map(|k| k.names()).collect();
+        let counts_only = spec
+            .measures
+            .iter()
+            .filter(|m| !metrics::special::is_special(m))
+            .all(is_row_count);
+        let headings: Vec<&str> = measures
+            .iter()
+            .zip(&spec.measures)
+            .filter(|(_, m)| !metrics::special::is_special(m))
+            .map(|((h, _, _), _)| h.as_str())
+            .collect();
+        grouped(lf, &key_names, aggs, counts_only.then_some(headings.as_slice()))?
+    };
 
     let mut columns: Vec<ResultColumn> = keys.iter().map(|k| ResultColumn { name: k.heading.clone(), format: k.format }).collect();
     columns.extend(measures.iter().map(|(h, _, f)| ResultColumn { name: h.clone(), format: *f }));
@@ -576,6 +591,61 @@ pub(crate) fn summarize(
         total_rows: None,
         long,
     })
+}
+
+/// A measure that is the number of rows (a count without a column).
+fn is_row_count(m: &switchboard_model::spec::Measure) -> bool {
+    m.metric.is_none()
+        && m.column.is_none()
+        && m.window.is_none()
+        && m.aggregation == switchboard_model::spec::Aggregation::Count
+}
+
+/// The summary's group-by: on one code per row (see `group_codes`) when the keys allow it,
+/// with row counts added up directly when every measure is one (`counts`: their headings).
+fn grouped(lf: LazyFrame, key_names: &[String], aggs: Vec<Expr>, counts: Option<&[&str]>) -> Result<LazyFrame, EngineError> {
+    let key_cols: Vec<Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
+    if key_names.len() == 1 && counts.is_none() {
+        // One key: polars' own single-column group-by is as quick.
+        return Ok(lf.group_by(key_cols).agg(aggs));
+    }
+    let frame = match counts {
+        // Only the keys are needed to count rows.
+        Some(_) => lf.clone().select(key_cols.clone()).collect()?,
+        None => lf.clone().collect()?,
+    };
+    let Some(codes) = crate::group_codes::group_codes(&frame, key_names)? else {
+        return Ok(lf.group_by(key_cols).agg(aggs));
+    };
+    let first = IdxCa::from_vec("first".into(), codes.first_rows.clone());
+    if let Some(headings) = counts {
+        let mut n = vec![0i64; codes.first_rows.len()];
+        for &g in &codes.per_row {
+            n[g as usize] += 1;
+        }
+        let mut columns: Vec<Column> = Vec::new();
+        for name in key_names {
+            columns.push(frame.column(name)?.take(&first)?);
+        }
+        for h in headings {
+            columns.push(Column::new((*h).into(), n.clone()));
+        }
+        return Ok(DataFrame::new(codes.first_rows.len(), columns)?.lazy());
+    }
+    const GROUP: &str = "\u{1}group";
+    let mut frame = frame;
+    frame.with_column(Column::new(GROUP.into(), codes.per_row))?;
+    let mut all = aggs;
+    let outputs: Vec<Expr> = key_cols.iter().cloned().chain(all.iter().map(|a| col(output_name(a).as_str()))).collect();
+    all.extend(key_cols.into_iter().map(|k| k.first()));
+    Ok(frame.lazy().group_by([col(GROUP)]).agg(all).select(outputs))
+}
+
+fn output_name(e: &Expr) -> String {
+    match e {
+        Expr::Alias(_, name) => name.to_string(),
+        _ => unreachable!("every aggregation is aliased to its heading"),
+    }
 }
 
 /// Each group as the window and special measures see it: its heading, its spec group, its
