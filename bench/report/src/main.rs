@@ -28,6 +28,10 @@
 mod generate;
 mod reports;
 
+// As in the app and the CLI: the allocator reports run with (see the README's speed section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +56,8 @@ struct Args {
     runs: usize,
     dir: PathBuf,
     skip_python: bool,
+    /// Run only this report (by key): for profiling one of them.
+    only: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         runs: 5,
         dir: home.join(".cache/switchboard/bench"),
         skip_python: false,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -72,9 +79,10 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => args.runs = value(&a)?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--dir" => args.dir = PathBuf::from(value(&a)?),
             "--skip-python" => args.skip_python = true,
+            "--only" => args.only = Some(value(&a)?),
             "-h" | "--help" => {
                 println!(
-                    "report-bench [--conversations N] [--messages M] [--runs K] [--dir DIR] [--skip-python]"
+                    "report-bench [--conversations N] [--messages M] [--runs K] [--dir DIR] [--skip-python] [--only REPORT_KEY]"
                 );
                 std::process::exit(0);
             }
@@ -162,11 +170,16 @@ struct EngineFigures {
     columns: BTreeMap<String, Vec<String>>,
 }
 
-fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>) -> Result<EngineFigures, String> {
+/// The reports this run times: all, or the one `--only` names.
+fn chosen(only: Option<&str>) -> Vec<reports::BenchReport> {
+    reports::all().into_iter().filter(|r| only.is_none_or(|k| k == r.key)).collect()
+}
+
+fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>, only: Option<&str>) -> Result<EngineFigures, String> {
     let cache = Cache::open(path).map_err(|e| e.to_string())?;
     let recorder = Recorder { inner: &cache, seen: RefCell::new(Vec::new()) };
     let mut first_run_from_file = BTreeMap::new();
-    for r in reports::all() {
+    for r in chosen(only) {
         let t = Instant::now();
         switchboard_engine::run(&r.spec, &recorder, now).map_err(|e| format!("{}: {e}", r.key))?;
         first_run_from_file.insert(r.key, t.elapsed());
@@ -198,7 +211,7 @@ fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>) -> Result<Engin
 
     let mut medians = BTreeMap::new();
     let mut rows = BTreeMap::new();
-    for r in reports::all() {
+    for r in chosen(only) {
         let mut out = switchboard_engine::run(&r.spec, &memory, now).map_err(|e| format!("{}: {e}", r.key))?;
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
@@ -267,12 +280,15 @@ fn real_main() -> Result<(), String> {
     let now: DateTime<Utc> = NOW.parse().unwrap();
     println!("machine: {}", machine());
     let path = ensure_data(&args)?;
-    let ours = run_switchboard(&path, args.runs, now)?;
+    if args.only.is_some() && !args.skip_python {
+        return Err("--only times one report for profiling; add --skip-python".into());
+    }
+    let ours = run_switchboard(&path, args.runs, now, args.only.as_deref())?;
 
     let python = if args.skip_python { None } else { Some(run_python(&args, &path, &ours.columns)?) };
 
     // Same answers first: figures for different results would mean nothing.
-    let all = reports::all();
+    let all = chosen(args.only.as_deref());
     if let Some(py) = &python {
         let mut failed = Vec::new();
         for r in &all {

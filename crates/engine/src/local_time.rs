@@ -34,7 +34,7 @@ fn to_wall_clock(c: &Column, tz: Tz) -> PolarsResult<Column> {
 }
 
 /// The zone's UTC offsets over a range: `offsets[i]` applies from `starts[i]` on.
-struct Offsets {
+pub(crate) struct Offsets {
     starts: Vec<i64>,
     offsets: Vec<i64>,
 }
@@ -51,7 +51,7 @@ fn offset_ms(tz: Tz, t: i64) -> i64 {
 }
 
 impl Offsets {
-    fn between(tz: Tz, lo: i64, hi: i64) -> Offsets {
+    pub(crate) fn between(tz: Tz, lo: i64, hi: i64) -> Offsets {
         let mut o = Offsets { starts: vec![i64::MIN], offsets: vec![offset_ms(tz, lo)] };
         let mut t = lo;
         while t < hi {
@@ -76,7 +76,8 @@ impl Offsets {
         o
     }
 
-    fn at(&self, t: i64) -> i64 {
+    #[inline]
+    pub(crate) fn at(&self, t: i64) -> i64 {
         // Usually one to three entries: a partition point is a few comparisons.
         self.offsets[self.starts.partition_point(|s| *s <= t) - 1]
     }

@@ -23,6 +23,7 @@
 
 use crate::catalogue::{Catalogue, ColumnInfo, Kind};
 use crate::error::EngineError;
+use crate::group_codes::KeySource;
 use crate::metrics;
 use crate::output::{offset_text, ReportOutput};
 use crate::plan::{self, local_wall_clock, step_rank};
@@ -78,6 +79,9 @@ pub(crate) struct GroupKey {
     display: Expr,
     order: Option<Expr>,
     offset: Option<Expr>,
+    /// What the group's code can be computed from without making the key column first
+    /// (`group_codes`); None for keys grouped by polars.
+    source: Option<KeySource>,
 }
 
 impl GroupKey {
@@ -166,6 +170,7 @@ pub(crate) fn group_key(g: &GroupBy, info: &ColumnInfo, tz: Tz) -> Result<GroupK
         display,
         order,
         offset,
+        source: None,
     };
     if let Some(bins) = &g.bins {
         if !matches!(info.kind, Kind::Int | Kind::Float) {
@@ -176,7 +181,7 @@ pub(crate) fn group_key(g: &GroupBy, info: &ColumnInfo, tz: Tz) -> Result<GroupK
     }
     if info.kind != Kind::Time {
         // A bucket on a column that is not a time has nothing to cut; the values group as they are.
-        return Ok(key(KeyKind::Plain, info.format, c, None, None));
+        return Ok(GroupKey { source: Some(KeySource::Column(info.name.to_string())), ..key(KeyKind::Plain, info.format, c, None, None) });
     }
     let local = local_wall_clock(c.clone(), tz)?;
     let week_start = g.week_start.map(weekday_index).unwrap_or(0);
@@ -205,7 +210,12 @@ pub(crate) fn group_key(g: &GroupBy, info: &ColumnInfo, tz: Tz) -> Result<GroupK
                 TimeBucket::Quarter => "1q",
                 _ => "1y",
             };
-            key(KeyKind::Calendar, ValueFormat::Date, local.dt().truncate(lit(every)), None, None)
+            let k = key(KeyKind::Calendar, ValueFormat::Date, local.dt().truncate(lit(every)), None, None);
+            if b == TimeBucket::Day {
+                GroupKey { source: Some(KeySource::LocalDay { column: info.name.to_string(), tz }), ..k }
+            } else {
+                k
+            }
         }
         TimeBucket::HourOfDay => key(KeyKind::HourOfDay, ValueFormat::Integer, local.dt().hour().cast(DataType::Int32), None, None),
         TimeBucket::DayOfWeek => {
@@ -434,6 +444,7 @@ fn apply_top(
     }
     .drop(Selector::ByName { names: [PlSmallStr::from(rank_name)].into(), strict: false });
     let k = &mut keys[g];
+    k.source = None;
     k.display = col(heading.as_str());
     k.order = Some(col(order_name(&heading).as_str()));
     if t.others {
@@ -469,7 +480,6 @@ pub(crate) fn summarize(
     let mut lf = if keys.is_empty() {
         lf.select(aggs)
     } else {
-        let key_names: Vec<String> = keys.iter().flat_map(|k| k.names()).collect();
         let counts_only = spec
             .measures
             .iter()
@@ -481,7 +491,13 @@ pub(crate) fn summarize(
             .filter(|(_, m)| !metrics::special::is_special(m))
             .map(|((h, _, _), _)| h.as_str())
             .collect();
-        grouped(lf, &key_names, aggs, counts_only.then_some(headings.as_slice()))?
+        // Top N relabels a group's values on the rows, so its keys are made first (polars).
+        let sources: Option<Vec<KeySource>> =
+            if top.is_none() { keys.iter().map(|k| k.source.clone()).collect() } else { None };
+        match sources {
+            Some(sources) => grouped(filtered.clone(), lf, &keys, &sources, aggs, &headings, counts_only)?,
+            None => lf.group_by(keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect::<Vec<_>>()).agg(aggs),
+        }
     };
 
     let mut columns: Vec<ResultColumn> = keys.iter().map(|k| ResultColumn { name: k.heading.clone(), format: k.format }).collect();
@@ -601,51 +617,59 @@ fn is_row_count(m: &switchboard_model::spec::Measure) -> bool {
         && m.aggregation == switchboard_model::spec::Aggregation::Count
 }
 
-/// The summary's group-by: on one code per row (see `group_codes`) when the keys allow it,
-/// with row counts added up directly when every measure is one (`counts`: their headings).
-fn grouped(lf: LazyFrame, key_names: &[String], aggs: Vec<Expr>, counts: Option<&[&str]>) -> Result<LazyFrame, EngineError> {
+/// The summary's group-by on one code per row (see `group_codes`), computed from the rows
+/// before their keys are made (`rows`); the keys are then made for one row per group only.
+/// Row counts are added up directly when every measure is one (`counts_only`). Falls back
+/// to polars' group-by on the keyed rows (`keyed`) when a key's type is not handled.
+fn grouped(
+    rows: LazyFrame,
+    keyed: LazyFrame,
+    keys: &[GroupKey],
+    sources: &[KeySource],
+    aggs: Vec<Expr>,
+    headings: &[&str],
+    counts_only: bool,
+) -> Result<LazyFrame, EngineError> {
+    const GROUP: &str = "\u{1}group";
+    let key_names: Vec<String> = keys.iter().flat_map(|k| k.names()).collect();
     let key_cols: Vec<Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
-    if key_names.len() == 1 && counts.is_none() {
-        // One key: polars' own single-column group-by is as quick.
-        return Ok(lf.group_by(key_cols).agg(aggs));
+    let mut inputs: Vec<&str> = Vec::new();
+    for s in sources {
+        if !inputs.contains(&s.column()) {
+            inputs.push(s.column());
+        }
     }
-    let frame = match counts {
-        // Only the keys are needed to count rows.
-        Some(_) => lf.clone().select(key_cols.clone()).collect()?,
-        None => lf.clone().collect()?,
+    // The groups' first rows carry the inputs under their own names beside the measures.
+    if headings.iter().any(|h| inputs.contains(h) || *h == GROUP) {
+        return Ok(keyed.group_by(key_cols).agg(aggs));
+    }
+    let frame = if counts_only {
+        rows.select(inputs.iter().map(|c| col(*c)).collect::<Vec<_>>()).collect()?
+    } else {
+        rows.collect()?
     };
-    let Some(codes) = crate::group_codes::group_codes(&frame, key_names)? else {
-        return Ok(lf.group_by(key_cols).agg(aggs));
+    let Some(codes) = crate::group_codes::group_codes(&frame, sources)? else {
+        return Ok(keyed.group_by(key_cols).agg(aggs));
     };
-    let first = IdxCa::from_vec("first".into(), codes.first_rows.clone());
-    if let Some(headings) = counts {
+    let key_exprs: Vec<Expr> = keys.iter().flat_map(|k| k.exprs()).collect();
+    let outputs: Vec<Expr> = key_cols.into_iter().chain(headings.iter().map(|h| col(*h))).collect();
+    if counts_only {
         let mut n = vec![0i64; codes.first_rows.len()];
         for &g in &codes.per_row {
             n[g as usize] += 1;
         }
-        let mut columns: Vec<Column> = Vec::new();
-        for name in key_names {
-            columns.push(frame.column(name)?.take(&first)?);
-        }
+        let first = IdxCa::from_vec("first".into(), codes.first_rows);
+        let mut firsts = frame.select(inputs.iter().copied())?.take(&first)?;
         for h in headings {
-            columns.push(Column::new((*h).into(), n.clone()));
+            firsts.with_column(Column::new((*h).into(), n.clone()))?;
         }
-        return Ok(DataFrame::new(codes.first_rows.len(), columns)?.lazy());
+        return Ok(firsts.lazy().with_columns(key_exprs).select(outputs));
     }
-    const GROUP: &str = "\u{1}group";
     let mut frame = frame;
     frame.with_column(Column::new(GROUP.into(), codes.per_row))?;
     let mut all = aggs;
-    let outputs: Vec<Expr> = key_cols.iter().cloned().chain(all.iter().map(|a| col(output_name(a).as_str()))).collect();
-    all.extend(key_cols.into_iter().map(|k| k.first()));
-    Ok(frame.lazy().group_by([col(GROUP)]).agg(all).select(outputs))
-}
-
-fn output_name(e: &Expr) -> String {
-    match e {
-        Expr::Alias(_, name) => name.to_string(),
-        _ => unreachable!("every aggregation is aliased to its heading"),
-    }
+    all.extend(inputs.iter().map(|c| col(*c).first()));
+    Ok(frame.lazy().group_by([col(GROUP)]).agg(all).with_columns(key_exprs).select(outputs))
 }
 
 /// Each group as the window and special measures see it: its heading, its spec group, its
