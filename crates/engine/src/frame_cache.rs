@@ -10,9 +10,12 @@
 //! match a kept frame reads the union of both column sets, so the builder's growing column
 //! list converges on one frame instead of many overlapping ones.
 //!
-//! Memory is bounded by bytes (polars' estimate), least recently used first out. A sync
-//! makes every kept frame stale: the workspace bumps the shared generation counter
+//! Memory is bounded by bytes (polars' estimate), least recently used first out; the
+//! workspace sizes it to the machine ([`capacity_for_this_machine`]). A sync makes every kept
+//! frame stale: the workspace bumps the shared generation counter
 //! ([`CachedSource::generation`]) after each write, and the next request drops everything.
+//! [`CachedSource::stats`] counts what was answered from memory and what was read, so that
+//! tests (and a curious person) can see the cache work.
 
 use crate::error::EngineError;
 use crate::source::{FrameRequest, FrameSource, TableInfo, TimeRange};
@@ -22,6 +25,42 @@ use std::sync::{Arc, Mutex};
 
 /// 1.5 GB: room for a few million-row frames on the 8 GB machines Switchboard targets.
 pub const DEFAULT_CAPACITY_BYTES: usize = 1536 * 1024 * 1024;
+/// Never more than this, whatever the machine: the rest of the memory is the reports' own.
+pub const MAX_CAPACITY_BYTES: usize = 6 * 1024 * 1024 * 1024;
+const MIN_CAPACITY_BYTES: usize = 256 * 1024 * 1024;
+
+/// A quarter of the machine's memory, between 256 MB and [`MAX_CAPACITY_BYTES`]: the frames
+/// of 20 M messages take about 1.3 GB, and a report needs about as much again while it runs.
+/// [`DEFAULT_CAPACITY_BYTES`] where the memory size cannot be read.
+pub fn capacity_for_this_machine() -> usize {
+    capacity_for(total_memory_bytes())
+}
+
+fn capacity_for(total: Option<u64>) -> usize {
+    match total {
+        Some(t) => ((t / 4) as usize).clamp(MIN_CAPACITY_BYTES, MAX_CAPACITY_BYTES),
+        None => DEFAULT_CAPACITY_BYTES,
+    }
+}
+
+/// Physical memory on Linux (`/proc/meminfo`); None elsewhere, which takes the default.
+fn total_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// What a [`CachedSource`] has done since it was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameCacheStats {
+    /// Requests answered from a kept frame.
+    pub hits: u64,
+    /// Requests that read the inner source.
+    pub reads: u64,
+    /// Times everything kept was dropped because the data changed.
+    pub invalidations: u64,
+}
 
 struct Entry {
     table: String,
@@ -40,6 +79,7 @@ struct Kept {
     entries: Vec<Entry>,
     tick: u64,
     bytes: usize,
+    stats: FrameCacheStats,
 }
 
 pub struct CachedSource<S> {
@@ -75,6 +115,15 @@ impl<S: FrameSource> CachedSource<S> {
     /// Bytes held now (polars' estimate).
     pub fn held_bytes(&self) -> usize {
         self.lock().bytes
+    }
+
+    /// The most bytes it keeps.
+    pub fn capacity_bytes(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn stats(&self) -> FrameCacheStats {
+        self.lock().stats
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
@@ -134,14 +183,19 @@ impl<S: FrameSource> FrameSource for CachedSource<S> {
         {
             let mut kept = self.lock();
             if kept.generation != current {
-                *kept = Kept { generation: current, ..Kept::default() };
+                let mut stats = kept.stats;
+                stats.invalidations += 1;
+                *kept = Kept { generation: current, stats, ..Kept::default() };
             }
             kept.tick += 1;
             let tick = kept.tick;
             if let Some(e) = kept.entries.iter_mut().find(|e| covers(e, req)) {
                 e.last_used = tick;
-                return cut(e, req);
+                let out = cut(e, req);
+                kept.stats.hits += 1;
+                return out;
             }
+            kept.stats.reads += 1;
             // Read the union with a kept frame of the same table, connection and range.
             if !read.columns.is_empty() {
                 if let Some(e) = kept
@@ -216,5 +270,19 @@ impl<S: FrameSource> FrameSource for CachedSource<S> {
 
     fn tables(&self) -> Vec<TableInfo> {
         self.inner.tables()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capacity_is_a_quarter_of_memory_within_bounds() {
+        const GB: u64 = 1024 * 1024 * 1024;
+        assert_eq!(capacity_for(Some(8 * GB)), 2 * GB as usize);
+        assert_eq!(capacity_for(Some(512 * 1024 * 1024)), MIN_CAPACITY_BYTES);
+        assert_eq!(capacity_for(Some(64 * GB)), MAX_CAPACITY_BYTES);
+        assert_eq!(capacity_for(None), DEFAULT_CAPACITY_BYTES);
     }
 }

@@ -54,7 +54,7 @@ mod source;
 pub use builder::{column_values, datasets, fields};
 pub use catalogue::close_names;
 pub use drill::{drill, preview};
-pub use frame_cache::{CachedSource, DEFAULT_CAPACITY_BYTES};
+pub use frame_cache::{capacity_for_this_machine, CachedSource, FrameCacheStats, DEFAULT_CAPACITY_BYTES, MAX_CAPACITY_BYTES};
 pub use relation::{Relation, RELATIONS};
 pub use error::EngineError;
 pub use metrics::metrics;

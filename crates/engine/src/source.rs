@@ -29,6 +29,18 @@ pub trait FrameSource {
     }
 }
 
+/// A shared source is a source: the workspace keeps its cache behind an `Arc` and puts the
+/// in-memory frame cache ([`crate::CachedSource`]) in front of it.
+impl<T: FrameSource + ?Sized> FrameSource for std::sync::Arc<T> {
+    fn frame(&self, req: &FrameRequest) -> Result<DataFrame, EngineError> {
+        (**self).frame(req)
+    }
+
+    fn tables(&self) -> Vec<TableInfo> {
+        (**self).tables()
+    }
+}
+
 /// The column types of a frame as the model names them (raw tables held in memory).
 fn column_types(frame: &DataFrame) -> Vec<(String, ColumnType)> {
     frame

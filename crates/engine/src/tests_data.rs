@@ -549,6 +549,7 @@ fn the_frame_cache_answers_subsets_from_memory_and_forgets_on_sync() {
     run(&narrow, &cached, now()).unwrap();
     assert_eq!(reads(), first + 2);
     assert!(cached.held_bytes() > 0);
+    assert_eq!(cached.stats(), crate::FrameCacheStats { hits: 3, reads: 4, invalidations: 1 });
     // A cap smaller than any frame keeps nothing but still answers.
     let tiny = CachedSource::with_capacity(Counting { inner: world(), reads: Cell::new(0) }, 1);
     assert_eq!(run(&s, &tiny, now()).unwrap().frame, a.frame);

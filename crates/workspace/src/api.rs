@@ -68,25 +68,25 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
         "preview" => {
             let spec = with_timezone(ws, arg(args, "spec")?);
             let step = arg(args, "step")?;
-            let out = switchboard_engine::preview(&spec, step, ws.cache().as_ref(), now, PREVIEW_ROWS)?;
+            let out = switchboard_engine::preview(&spec, step, ws.frames(), now, PREVIEW_ROWS)?;
             to_json(out.to_ipc(PREVIEW_ROWS))
         }
         "drill" => {
             let spec = with_timezone(ws, arg(args, "spec")?);
             let keys: Vec<switchboard_model::ipc::CellKey> = arg(args, "keys")?;
-            let out = switchboard_engine::drill(&spec, &keys, ws.cache().as_ref(), now, PREVIEW_ROWS)?;
+            let out = switchboard_engine::drill(&spec, &keys, ws.frames(), now, PREVIEW_ROWS)?;
             to_json(out.to_ipc(PREVIEW_ROWS))
         }
-        "datasets" => to_json(switchboard_engine::datasets(ws.cache().as_ref())),
+        "datasets" => to_json(switchboard_engine::datasets(ws.frames())),
         "fields" => {
             let spec = with_timezone(ws, arg(args, "spec")?);
-            to_json(switchboard_engine::fields(&spec, ws.cache().as_ref())?)
+            to_json(switchboard_engine::fields(&spec, ws.frames())?)
         }
         "column_values" => {
             let spec = with_timezone(ws, arg(args, "spec")?);
             let column: String = arg(args, "column")?;
             let search: String = opt_arg(args, "search")?.unwrap_or_default();
-            let values = switchboard_engine::column_values(&spec, &column, &search, 200, ws.cache().as_ref(), now)?;
+            let values = switchboard_engine::column_values(&spec, &column, &search, 200, ws.frames(), now)?;
             to_json(values.into_iter().map(|(value, count)| serde_json::json!({ "value": value, "count": count })).collect::<Vec<_>>())
         }
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),

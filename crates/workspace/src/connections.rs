@@ -295,7 +295,16 @@ impl Workspace {
         let conn = self.connection(id)?.clone();
         let secrets = self.secrets(id, store)?;
         let opts = SyncOptions { cancel, ..SyncOptions::default() };
-        Ok(conn.config.sync(&client(), &self.cache, id, &secrets, &opts, progress).await?)
+        // Rows are written batch by batch: kept frames go stale at each batch, and at the end
+        // whether the sync finished, failed or was cancelled.
+        let generation = self.frames().generation();
+        let mut stale_on_progress = |p: &SyncProgress| {
+            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            progress(p)
+        };
+        let result = conn.config.sync(&client(), &self.cache, id, &secrets, &opts, &mut stale_on_progress).await;
+        self.data_changed();
+        Ok(result?)
     }
 
     /// Removes a connection, its secrets and its cached rows.
@@ -304,7 +313,9 @@ impl Workspace {
         for field in secret_fields(conn.platform()) {
             store.delete(&self.secret_account(id, &field))?;
         }
-        self.cache.clear_source(id).map_err(WorkspaceError::cache)?;
+        let cleared = self.cache.clear_source(id).map_err(WorkspaceError::cache);
+        self.data_changed();
+        cleared?;
         self.config.connections.retain(|c| c.id != id);
         self.save_config()
     }
@@ -537,6 +548,60 @@ mod tests {
         let s = ws.status_of(&status.id).unwrap();
         assert_eq!(s.records, report.records);
         assert!(s.last_sync_ms.is_some() && s.last_error.is_none());
+        sim.shutdown().await;
+    }
+
+    /// Reports read through the workspace's frame cache: a repeated run reads nothing from
+    /// SQLite, and a sync or a deleted connection is seen by the very next run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reports_read_through_the_frame_cache_and_see_every_sync() {
+        use switchboard_model::period::Period;
+        use switchboard_model::spec::{Aggregation, Measure, ReportSpec};
+        let world = Arc::new(switchboard_sim::World::generate(&switchboard_sim::WorldConfig {
+            seed: 5,
+            start: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            days: 2,
+            conversations_per_day: 20,
+        }));
+        let n = world.conversations.len() as i64;
+        assert!(n > 0);
+        let sim = switchboard_sim::serve(world.clone(), switchboard_sim::ServeOptions { port: 0, ..Default::default() }).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemorySecrets::default();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        let a = ws.save_connection(&draft("A", &sim.odata_url, &sim.api_key), &store).unwrap();
+        ws.sync_connection(&a.id, &store, Arc::new(AtomicBool::new(false)), &mut |_| {}).await.unwrap();
+
+        let spec = ReportSpec {
+            dataset: "conversations".into(),
+            period: Period::All,
+            measures: vec![Measure { aggregation: Aggregation::Count, label: "Conversations".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let now = chrono::Utc::now();
+        let count = |ws: &Workspace| -> i64 {
+            let run = ws.run_spec(&spec, "Count", now).unwrap();
+            run.output.frame.column("Conversations").unwrap().i64().unwrap().get(0).unwrap()
+        };
+        assert_eq!(count(&ws), n);
+        let first = ws.frames().stats();
+        assert!(first.reads >= 1);
+        assert_eq!(count(&ws), n);
+        let args = serde_json::json!({ "spec": spec, "name": "Count" });
+        let via_screen = crate::api::call(&ws, "run_spec", &args, now).unwrap();
+        assert_eq!(via_screen["rows"][0][0], serde_json::json!(n), "{via_screen}");
+        let again = ws.frames().stats();
+        assert_eq!(again.reads, first.reads, "the same report twice (and from the screen) reads nothing from SQLite");
+        assert_eq!(again.hits, first.hits + 2);
+
+        // A second connection to the same simulator adds as many rows again.
+        let b = ws.save_connection(&draft("B", &sim.odata_url, &sim.api_key), &store).unwrap();
+        ws.sync_connection(&b.id, &store, Arc::new(AtomicBool::new(false)), &mut |_| {}).await.unwrap();
+        assert_eq!(count(&ws), 2 * n, "the run after a sync sees its rows");
+        assert!(ws.frames().stats().reads > again.reads);
+        assert!(ws.frames().stats().invalidations >= 1);
+        ws.delete_connection(&b.id, &store).unwrap();
+        assert_eq!(count(&ws), n, "a deleted connection's rows are gone from the next run");
         sim.shutdown().await;
     }
 }

@@ -49,7 +49,9 @@ impl Workspace {
         };
         if stale {
             if ws.config.demo.is_some() {
-                ws.cache.clear_source(DEMO_CONNECTION).map_err(WorkspaceError::cache)?;
+                let cleared = ws.cache.clear_source(DEMO_CONNECTION).map_err(WorkspaceError::cache);
+                ws.data_changed();
+                cleared?;
             }
             ws.config = WorkspaceConfig {
                 id: ws.config.id.clone(),
@@ -98,7 +100,14 @@ impl Workspace {
         .map_err(|e| WorkspaceError::Simulator(e.to_string()))?;
         let cfg = OdataConfig { base_url: sim.odata_url.clone(), version: "v1.1".into() };
         let opts = SyncOptions { cancel, ..SyncOptions::default() };
-        let result = switchboard_sources::sync_cognigy_odata(&self.cache, DEMO_CONNECTION, &cfg, &sim.api_key, &opts, progress).await;
+        let generation = self.frames().generation();
+        let mut stale_on_progress = |p: &SyncProgress| {
+            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            progress(p)
+        };
+        let result =
+            switchboard_sources::sync_cognigy_odata(&self.cache, DEMO_CONNECTION, &cfg, &sim.api_key, &opts, &mut stale_on_progress).await;
+        self.data_changed();
         sim.shutdown().await;
         Ok(result?)
     }

@@ -7,6 +7,12 @@
 //! it through the real connector), list and run templates, export — and `src-tauri` may hold
 //! no business logic. Putting that orchestration here keeps both front ends thin and
 //! identical; the crates below it stay about one thing each.
+//!
+//! Every report, preview, drill-down and field or value listing reads through one in-memory
+//! frame cache the workspace owns ([`Workspace::frames`], the engine's `CachedSource` in
+//! front of the SQLite cache): changing a report in the builder then costs the plan, not the
+//! SQLite read. Whatever writes the cache's rows (a sync, deleting a connection, remaking the
+//! demo) makes the kept frames stale through [`Workspace::data_changed`].
 
 pub mod api;
 mod connections;
@@ -30,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_cache::Cache;
+use switchboard_engine::CachedSource;
 use switchboard_model::ipc::WorkspaceStatus;
 
 pub const CONFIG_FILE: &str = "workspace.json";
@@ -52,10 +59,14 @@ pub struct WorkspaceConfig {
     pub connections: Vec<Connection>,
 }
 
+/// The SQLite cache with recently read frames kept in memory in front of it.
+pub type Frames = CachedSource<Arc<Cache>>;
+
 pub struct Workspace {
     dir: PathBuf,
     config: WorkspaceConfig,
     cache: Arc<Cache>,
+    frames: Frames,
 }
 
 impl Workspace {
@@ -85,8 +96,9 @@ impl Workspace {
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "Workspace".into());
             WorkspaceConfig { id: new_workspace_id(), name, timezone: None, demo: None, connections: vec![] }
         };
-        let cache = Cache::open(&dir.join(CACHE_FILE)).map_err(WorkspaceError::cache)?;
-        let ws = Workspace { dir: dir.to_path_buf(), config, cache: Arc::new(cache) };
+        let cache = Arc::new(Cache::open(&dir.join(CACHE_FILE)).map_err(WorkspaceError::cache)?);
+        let frames = CachedSource::with_capacity(cache.clone(), switchboard_engine::capacity_for_this_machine());
+        let ws = Workspace { dir: dir.to_path_buf(), config, cache, frames };
         ws.save_config()?;
         Ok(ws)
     }
@@ -99,8 +111,21 @@ impl Workspace {
         &self.config
     }
 
+    /// The SQLite cache itself: counts, sync runs, writes. Reports read through
+    /// [`Workspace::frames`] instead.
     pub fn cache(&self) -> &Arc<Cache> {
         &self.cache
+    }
+
+    /// What reports, previews, drill-downs and field listings read: the cache with recent
+    /// frames kept in memory.
+    pub fn frames(&self) -> &Frames {
+        &self.frames
+    }
+
+    /// Drops the frames kept in memory; called after anything writes the cache's rows.
+    pub fn data_changed(&self) {
+        self.frames.invalidate();
     }
 
     pub fn is_demo(&self) -> bool {

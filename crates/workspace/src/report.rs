@@ -154,7 +154,7 @@ impl Workspace {
         if spec.timezone.is_none() {
             spec.timezone = Some(self.default_timezone());
         }
-        let mut output = switchboard_engine::run(&spec, self.cache.as_ref(), now)?;
+        let mut output = switchboard_engine::run(&spec, self.frames(), now)?;
         if output.title.is_empty() {
             output.title = template.name.clone();
         }
