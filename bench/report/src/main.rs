@@ -42,7 +42,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::DataFrame;
 use serde_json::Value;
 use switchboard_cache::Cache;
-use switchboard_engine::{EngineError, FrameRequest, FrameSource, MemorySource};
+use switchboard_engine::{CachedSource, EngineError, FrameRequest, FrameSource, MemorySource};
 
 /// Every relative period is resolved against this instant: the morning after the last day
 /// of data, so "last 30 days" is 22 October – 20 November 2026 in Berlin (with the DST
@@ -162,6 +162,8 @@ fn ensure_data(args: &Args) -> Result<PathBuf, String> {
 
 struct EngineFigures {
     first_run_from_file: BTreeMap<&'static str, Duration>,
+    /// Medians of the runs after the first on the app's own path (frames kept in memory).
+    kept_frames: BTreeMap<&'static str, Duration>,
     load: Duration,
     loaded_rows: Vec<(String, usize, usize)>,
     medians: BTreeMap<&'static str, Duration>,
@@ -177,16 +179,36 @@ fn chosen(only: Option<&str>) -> Vec<reports::BenchReport> {
 
 fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>, only: Option<&str>) -> Result<EngineFigures, String> {
     let cache = Cache::open(path).map_err(|e| e.to_string())?;
-    let recorder = Recorder { inner: &cache, seen: RefCell::new(Vec::new()) };
+    // The app's path: the workspace's frame cache in front of the file. Its first run reads
+    // the file (with column and period pushdown); the runs after it are answered from memory.
+    let app = CachedSource::with_capacity(Recorder { inner: &cache, seen: RefCell::new(Vec::new()) }, usize::MAX / 2);
     let mut first_run_from_file = BTreeMap::new();
+    let mut kept_frames = BTreeMap::new();
     for r in chosen(only) {
         let t = Instant::now();
-        switchboard_engine::run(&r.spec, &recorder, now).map_err(|e| format!("{}: {e}", r.key))?;
+        switchboard_engine::run(&r.spec, &app, now).map_err(|e| format!("{}: {e}", r.key))?;
         first_run_from_file.insert(r.key, t.elapsed());
         println!("switchboard: {} straight from the file: {:.0} ms", r.key, ms(t.elapsed()));
+        let reads = app.stats().reads;
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            switchboard_engine::run(&r.spec, &app, now).map_err(|e| format!("{}: {e}", r.key))?;
+            times.push(t.elapsed());
+        }
+        if app.stats().reads != reads {
+            return Err(format!("{}: the runs after the first read the file again", r.key));
+        }
+        println!(
+            "switchboard: {} again, frames kept in memory: median {:.0} ms of {:?} ms",
+            r.key,
+            ms(median(&times)),
+            times.iter().map(|t| ms(*t).round()).collect::<Vec<_>>()
+        );
+        kept_frames.insert(r.key, median(&times));
     }
     let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for req in recorder.seen.borrow().iter() {
+    for req in app.inner().seen.borrow().iter() {
         let cols = columns.entry(req.table.clone()).or_default();
         // The in-memory source applies the period itself, so it needs the period column too.
         for c in req.columns.iter().chain(req.time_range.as_ref().map(|r| &r.column)) {
@@ -196,6 +218,8 @@ fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>, only: Option<&s
         }
     }
 
+    // The kept frames go before the load, so that both are not in memory at once.
+    drop(app);
     let t = Instant::now();
     let mut memory = MemorySource::new();
     let mut loaded_rows = Vec::new();
@@ -230,7 +254,7 @@ fn run_switchboard(path: &Path, runs: usize, now: DateTime<Utc>, only: Option<&s
         medians.insert(r.key, m);
         rows.insert(r.key, reports::engine_rows(&out));
     }
-    Ok(EngineFigures { first_run_from_file, load, loaded_rows, medians, rows, columns })
+    Ok(EngineFigures { first_run_from_file, kept_frames, load, loaded_rows, medians, rows, columns })
 }
 
 fn bench_dir() -> PathBuf {
@@ -325,8 +349,8 @@ fn real_main() -> Result<(), String> {
         py_load("pandas").map(|s| format!("{s:.1} s")).unwrap_or("-".into()),
     );
     println!();
-    println!("| report | groups | Switchboard (from file, first run) | Switchboard | DuckDB | pandas | DuckDB ÷ Switchboard | pandas ÷ Switchboard | under 1 s |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| report | groups | Switchboard (from file, first run) | Switchboard (again, frames kept) | Switchboard | DuckDB | pandas | DuckDB ÷ Switchboard | pandas ÷ Switchboard | under 1 s |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let mut over_budget = Vec::new();
     for r in &all {
         let sb = ours.medians[r.key];
@@ -338,10 +362,11 @@ fn real_main() -> Result<(), String> {
             over_budget.push(r.key);
         }
         println!(
-            "| {} | {} | {:.0} ms | {:.0} ms | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {} | {} | {} | {} | {} |",
             r.title,
             ours.rows[r.key].len(),
             ms(ours.first_run_from_file[r.key]),
+            ms(ours.kept_frames[r.key]),
             ms(sb),
             fmt(py_median("duckdb")),
             fmt(py_median("pandas")),
