@@ -5,13 +5,17 @@
 //! bench/report/setup.sh      # once: a Python venv with duckdb, its sqlite extension, pandas
 //! CARGO_TARGET_DIR=/work/target cargo run --release -p switchboard-report-bench -- \
 //!     [--conversations 1000000] [--messages 20000000] [--runs 5] [--dir DIR] [--skip-python]
+//!     [--only REPORT_KEY]   # one report, for profiling (with --skip-python)
 //! ```
 //!
 //! 1. **Data.** A cache file in the app's schema (`generate.rs`) under `--dir` (default
 //!    `~/.cache/switchboard/bench`), reused when it already holds the asked-for row counts.
 //! 2. **Switchboard.** Each report (`reports.rs`) runs once straight on the file through the
-//!    cache's `FrameSource` (what a first run in the app costs: SQLite read with column and
-//!    period pushdown, then the plan); that run also records which columns each table needs.
+//!    cache's `FrameSource` behind the app's frame cache (`CachedSource`, as the workspace
+//!    has it): what a first run in the app costs, SQLite read with column and period
+//!    pushdown, then the plan; that run also records which columns each table needs. It then
+//!    runs `--runs` times more on the frames the cache kept (what changing a report in the
+//!    builder costs), failing if any of those runs reads the file again.
 //!    Those columns, all rows, are then read once into a `MemorySource` (the "load", timed
 //!    on its own), and each report runs one untimed warm-up and `--runs` timed runs on it
 //!    with `switchboard_engine::run`: period filter, lookups, buckets and aggregation
