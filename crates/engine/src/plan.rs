@@ -10,7 +10,7 @@ use crate::source::{FrameRequest, FrameSource, TimeRange};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
-use std::collections::HashMap;
+use crate::group_codes::FastMap;
 use switchboard_model::canonical::{Derivation, Lookup, ValueFormat};
 use switchboard_model::ipc::{ReportStep, ResultColumn};
 use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec};
@@ -276,7 +276,7 @@ fn join_lookup(lf: LazyFrame, l: &Lookup, scoped: bool, source: &dyn FrameSource
     let (keys, names) = (text(l.to_key)?, text(l.to_column)?);
     let sources = if dim_scoped { Some(text("source")?) } else { None };
     // Connection → key → name.
-    let mut by_source: HashMap<String, HashMap<String, Option<String>>> = HashMap::new();
+    let mut by_source: FastMap<String, Names> = FastMap::default();
     for i in 0..dim.height() {
         let Some(key) = keys.get(i) else { continue };
         let connection = match &sources {
@@ -301,31 +301,47 @@ fn join_lookup(lf: LazyFrame, l: &Lookup, scoped: bool, source: &dyn FrameSource
             let connections = if c.len() > 1 { Some(c[1].cast(&DataType::String)?) } else { None };
             let connections = connections.as_ref().map(|c| c.str()).transpose()?;
             let unscoped = by_source.get("");
+            // Rows come in runs of one conversation or agent: the last answer is often the next.
             let mut last: Option<(Option<&str>, &str, Option<&str>)> = None;
-            let out: StringChunked = (0..ids.len())
-                .map(|i| {
-                    let id = ids.get(i)?;
-                    let connection = connections.map(|c| c.get(i));
-                    if let Some((lc, lid, found)) = last {
-                        if lc == connection.flatten() && lid == id {
-                            return Some(found.unwrap_or(id));
-                        }
-                    }
-                    let map = match connection {
-                        Some(c) => c.and_then(|c| by_source.get(c)),
-                        None => unscoped,
-                    };
-                    let found = map.and_then(|m| m.get(id)).and_then(|n| n.as_deref());
-                    last = Some((connection.flatten(), id, found));
-                    Some(found.unwrap_or(id))
-                })
-                .collect();
+            let by = &by_source;
+            let out: StringChunked = match connections {
+                Some(cs) => ids.iter().zip(cs.iter()).map(|(id, c)| name_of(&mut last, by, unscoped, Some(c), id)).collect(),
+                None => ids.iter().map(|id| name_of(&mut last, by, unscoped, None, id)).collect(),
+            };
             Ok(out.with_name(name.into()).into_column())
         },
         &inputs,
         move |_, _| Ok(Field::new(name.into(), DataType::String)),
     );
     Ok(lf.with_column(looked_up.alias(l.as_name)))
+}
+
+type Names = FastMap<String, Option<String>>;
+type LastName<'a> = Option<(Option<&'a str>, &'a str, Option<&'a str>)>;
+
+/// The name for one row's key: its connection's map (or the one map of an unscoped lookup),
+/// else the id itself; `last` remembers the previous row's answer.
+#[inline]
+fn name_of<'a>(
+    last: &mut LastName<'a>,
+    by_source: &'a FastMap<String, Names>,
+    unscoped: Option<&'a Names>,
+    connection: Option<Option<&'a str>>,
+    id: Option<&'a str>,
+) -> Option<&'a str> {
+    let id = id?;
+    if let Some((lc, lid, found)) = *last {
+        if lc == connection.flatten() && lid == id {
+            return Some(found.unwrap_or(id));
+        }
+    }
+    let map = match connection {
+        Some(c) => c.and_then(|c| by_source.get(c)),
+        None => unscoped,
+    };
+    let found = map.and_then(|m| m.get(id)).and_then(|n| n.as_deref());
+    *last = Some((connection.flatten(), id, found));
+    Some(found.unwrap_or(id))
 }
 
 fn millis(e: Expr) -> Expr {
