@@ -492,8 +492,11 @@ pub(crate) fn summarize(
             .map(|((h, _, _), _)| h.as_str())
             .collect();
         // Top N relabels a group's values on the rows, so its keys are made first (polars).
+        // Other measures than counts stay with polars' group-by too: measured, one integer
+        // group column saved nothing on them (the quantiles' sorting dominates) and cost
+        // collecting the rows first.
         let sources: Option<Vec<KeySource>> =
-            if top.is_none() { keys.iter().map(|k| k.source.clone()).collect() } else { None };
+            if top.is_none() && counts_only { keys.iter().map(|k| k.source.clone()).collect() } else { None };
         match sources {
             Some(sources) => grouped(filtered.clone(), lf, &keys, &sources, aggs, &headings, counts_only)?,
             None => lf.group_by(keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect::<Vec<_>>()).agg(aggs),
