@@ -62,7 +62,7 @@ struct KeyCodes {
 /// Cheap multiplicative hashing for codes and short keys; the hash maps here never see
 /// untrusted input that could be chosen to collide (they group a report's own values).
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FoldHasher(u64);
+struct FoldHasher(u64);
 
 impl Hasher for FoldHasher {
     fn finish(&self) -> u64 {
@@ -101,7 +101,7 @@ impl Hasher for FoldHasher {
     }
 }
 
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
 
 /// Codes for the groups `sources` make of `frame`'s rows, or None when a column's type is not
 /// one this handles (the caller then groups with polars).

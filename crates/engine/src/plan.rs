@@ -10,7 +10,6 @@ use crate::source::{FrameRequest, FrameSource, TimeRange};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
-use crate::group_codes::FastMap;
 use switchboard_model::canonical::{Derivation, Lookup, ValueFormat};
 use switchboard_model::ipc::{ReportStep, ResultColumn};
 use switchboard_model::spec::{Aggregation, FilterOp, Measure, ReportSpec};
@@ -254,14 +253,8 @@ fn normalised(frame: DataFrame, cat: &Catalogue, needed: &[&str]) -> Result<Data
     Ok(frame.lazy().with_columns(fixes).collect()?)
 }
 
-/// Adds `as_name` from the dimension table; a missing name shows the id so that a row never
-/// disappears or goes blank because a dimension has not synced.
-///
-/// A dimension is small (agents, teams, inboxes) and the rows many (millions of messages), so
-/// the names are looked up in a map built once per run rather than by a join: a join encodes
-/// both key columns of every row and copies every column of the rows it keeps, which was a
-/// large part of an agent report's time. As the join did, the first name of a duplicated
-/// key wins and a row whose key (or connection) is empty keeps its empty id.
+/// Adds `as_name` by a left join on the dimension table; a missing name shows the id so that
+/// a row never disappears or goes blank because a dimension has not synced.
 fn join_lookup(lf: LazyFrame, l: &Lookup, scoped: bool, source: &dyn FrameSource) -> Result<LazyFrame, EngineError> {
     let dim_table = switchboard_model::canonical::table(l.to_table);
     let dim_scoped = scoped && dim_table.is_some_and(|t| t.column("source").is_some());
@@ -270,78 +263,20 @@ fn join_lookup(lf: LazyFrame, l: &Lookup, scoped: bool, source: &dyn FrameSource
         cols.insert(0, "source".to_string());
     }
     let dim = source.frame(&FrameRequest { table: l.to_table.to_string(), columns: cols, time_range: None, source: None })?;
-    let text = |name: &str| -> Result<StringChunked, EngineError> {
-        Ok(dim.column(name)?.cast(&DataType::String)?.str()?.clone())
-    };
-    let (keys, names) = (text(l.to_key)?, text(l.to_column)?);
-    let sources = if dim_scoped { Some(text("source")?) } else { None };
-    // Connection → key → name.
-    let mut by_source: FastMap<String, Names> = FastMap::default();
-    for i in 0..dim.height() {
-        let Some(key) = keys.get(i) else { continue };
-        let connection = match &sources {
-            Some(s) => match s.get(i) {
-                Some(c) => c,
-                None => continue,
-            },
-            None => "",
-        };
-        by_source
-            .entry(connection.to_string())
-            .or_default()
-            .entry(key.to_string())
-            .or_insert_with(|| names.get(i).map(str::to_string));
+    let mut keys = vec![col(l.to_key).cast(DataType::String)];
+    let mut left_on = vec![col(l.from_column)];
+    if dim_scoped {
+        keys.insert(0, col("source").cast(DataType::String));
+        left_on.insert(0, col("source"));
     }
-    let inputs: Vec<Expr> = if dim_scoped { vec![col("source")] } else { vec![] };
-    let name = l.as_name;
-    let looked_up = col(l.from_column).map_many(
-        move |c: &mut [Column]| {
-            let ids = c[0].cast(&DataType::String)?;
-            let ids = ids.str()?;
-            let connections = if c.len() > 1 { Some(c[1].cast(&DataType::String)?) } else { None };
-            let connections = connections.as_ref().map(|c| c.str()).transpose()?;
-            let unscoped = by_source.get("");
-            // Rows come in runs of one conversation or agent: the last answer is often the next.
-            let mut last: Option<(Option<&str>, &str, Option<&str>)> = None;
-            let by = &by_source;
-            let out: StringChunked = match connections {
-                Some(cs) => ids.iter().zip(cs.iter()).map(|(id, c)| name_of(&mut last, by, unscoped, Some(c), id)).collect(),
-                None => ids.iter().map(|id| name_of(&mut last, by, unscoped, None, id)).collect(),
-            };
-            Ok(out.with_name(name.into()).into_column())
-        },
-        &inputs,
-        move |_, _| Ok(Field::new(name.into(), DataType::String)),
-    );
-    Ok(lf.with_column(looked_up.alias(l.as_name)))
-}
-
-type Names = FastMap<String, Option<String>>;
-type LastName<'a> = Option<(Option<&'a str>, &'a str, Option<&'a str>)>;
-
-/// The name for one row's key: its connection's map (or the one map of an unscoped lookup),
-/// else the id itself; `last` remembers the previous row's answer.
-#[inline]
-fn name_of<'a>(
-    last: &mut LastName<'a>,
-    by_source: &'a FastMap<String, Names>,
-    unscoped: Option<&'a Names>,
-    connection: Option<Option<&'a str>>,
-    id: Option<&'a str>,
-) -> Option<&'a str> {
-    let id = id?;
-    if let Some((lc, lid, found)) = *last {
-        if lc == connection.flatten() && lid == id {
-            return Some(found.unwrap_or(id));
-        }
-    }
-    let map = match connection {
-        Some(c) => c.and_then(|c| by_source.get(c)),
-        None => unscoped,
-    };
-    let found = map.and_then(|m| m.get(id)).and_then(|n| n.as_deref());
-    *last = Some((connection.flatten(), id, found));
-    Some(found.unwrap_or(id))
+    // One name per key, or a duplicated dimension row would duplicate report rows.
+    let dim = dim
+        .lazy()
+        .group_by(keys)
+        .agg([col(l.to_column).cast(DataType::String).first().alias(l.as_name)]);
+    let right_on: Vec<Expr> = if dim_scoped { vec![col("source"), col(l.to_key)] } else { vec![col(l.to_key)] };
+    let joined = lf.join(dim, left_on, right_on, JoinArgs::new(JoinType::Left));
+    Ok(joined.with_column(coalesce(&[col(l.as_name), col(l.from_column)]).alias(l.as_name)))
 }
 
 fn millis(e: Expr) -> Expr {
