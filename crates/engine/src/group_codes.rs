@@ -9,13 +9,14 @@
 //! keeps them in), an integer by arithmetic, a local day from the UTC instant and the zone's
 //! offset changes (`local_time::Offsets`) without making a local datetime column. The codes
 //! are combined into one group number per row through a table (or a hash map when the
-//! combinations are too many for a table). polars then groups on that one integer column, or,
-//! when every measure is a plain row count, the counts are added up here directly.
+//! combinations are too many for a table). The summary (`shape.rs`) uses it for row counts,
+//! which it then adds up per code directly; other measures keep polars' group-by, where the
+//! measures' own work (sorting for quantiles) dominates and one integer key saved nothing.
 //!
 //! The groups are the same as polars' multi-key group-by gives: one per distinct combination
 //! (nulls a value of their own); the caller computes the shown keys from each group's first
-//! row (identical within a group by construction) and the measures with the same polars
-//! expressions. Group order is not kept, as with polars; the summary sorts afterwards.
+//! row (identical within a group by construction). Group order is not kept, as with polars;
+//! the summary sorts afterwards.
 
 use crate::local_time::Offsets;
 use chrono_tz::Tz;

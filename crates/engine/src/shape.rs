@@ -498,7 +498,7 @@ pub(crate) fn summarize(
         let sources: Option<Vec<KeySource>> =
             if top.is_none() && counts_only { keys.iter().map(|k| k.source.clone()).collect() } else { None };
         match sources {
-            Some(sources) => grouped(filtered.clone(), lf, &keys, &sources, aggs, &headings, counts_only)?,
+            Some(sources) => grouped(filtered.clone(), lf, &keys, &sources, aggs, &headings)?,
             None => lf.group_by(keys.iter().flat_map(|k| k.names()).map(|n| col(n.as_str())).collect::<Vec<_>>()).agg(aggs),
         }
     };
@@ -620,10 +620,10 @@ fn is_row_count(m: &switchboard_model::spec::Measure) -> bool {
         && m.aggregation == switchboard_model::spec::Aggregation::Count
 }
 
-/// The summary's group-by on one code per row (see `group_codes`), computed from the rows
-/// before their keys are made (`rows`); the keys are then made for one row per group only.
-/// Row counts are added up directly when every measure is one (`counts_only`). Falls back
-/// to polars' group-by on the keyed rows (`keyed`) when a key's type is not handled.
+/// A row-count summary's group-by on one code per row (see `group_codes`), computed from the
+/// rows before their keys are made (`rows`): the counts are added up directly and the keys
+/// made for one row per group only. Falls back to polars' group-by on the keyed rows
+/// (`keyed`) when a key's type is not handled.
 fn grouped(
     rows: LazyFrame,
     keyed: LazyFrame,
@@ -631,9 +631,7 @@ fn grouped(
     sources: &[KeySource],
     aggs: Vec<Expr>,
     headings: &[&str],
-    counts_only: bool,
 ) -> Result<LazyFrame, EngineError> {
-    const GROUP: &str = "\u{1}group";
     let key_names: Vec<String> = keys.iter().flat_map(|k| k.names()).collect();
     let key_cols: Vec<Expr> = key_names.iter().map(|n| col(n.as_str())).collect();
     let mut inputs: Vec<&str> = Vec::new();
@@ -642,37 +640,26 @@ fn grouped(
             inputs.push(s.column());
         }
     }
-    // The groups' first rows carry the inputs under their own names beside the measures.
-    if headings.iter().any(|h| inputs.contains(h) || *h == GROUP) {
+    // The groups' first rows carry the inputs under their own names beside the counts.
+    if headings.iter().any(|h| inputs.contains(h)) {
         return Ok(keyed.group_by(key_cols).agg(aggs));
     }
-    let frame = if counts_only {
-        rows.select(inputs.iter().map(|c| col(*c)).collect::<Vec<_>>()).collect()?
-    } else {
-        rows.collect()?
-    };
+    let frame = rows.select(inputs.iter().map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
     let Some(codes) = crate::group_codes::group_codes(&frame, sources)? else {
         return Ok(keyed.group_by(key_cols).agg(aggs));
     };
     let key_exprs: Vec<Expr> = keys.iter().flat_map(|k| k.exprs()).collect();
     let outputs: Vec<Expr> = key_cols.into_iter().chain(headings.iter().map(|h| col(*h))).collect();
-    if counts_only {
-        let mut n = vec![0i64; codes.first_rows.len()];
-        for &g in &codes.per_row {
-            n[g as usize] += 1;
-        }
-        let first = IdxCa::from_vec("first".into(), codes.first_rows);
-        let mut firsts = frame.select(inputs.iter().copied())?.take(&first)?;
-        for h in headings {
-            firsts.with_column(Column::new((*h).into(), n.clone()))?;
-        }
-        return Ok(firsts.lazy().with_columns(key_exprs).select(outputs));
+    let mut n = vec![0i64; codes.first_rows.len()];
+    for &g in &codes.per_row {
+        n[g as usize] += 1;
     }
-    let mut frame = frame;
-    frame.with_column(Column::new(GROUP.into(), codes.per_row))?;
-    let mut all = aggs;
-    all.extend(inputs.iter().map(|c| col(*c).first()));
-    Ok(frame.lazy().group_by([col(GROUP)]).agg(all).with_columns(key_exprs).select(outputs))
+    let first = IdxCa::from_vec("first".into(), codes.first_rows);
+    let mut firsts = frame.take(&first)?;
+    for h in headings {
+        firsts.with_column(Column::new((*h).into(), n.clone()))?;
+    }
+    Ok(firsts.lazy().with_columns(key_exprs).select(outputs))
 }
 
 /// Each group as the window and special measures see it: its heading, its spec group, its
