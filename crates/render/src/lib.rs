@@ -210,4 +210,6 @@ mod tests;
 #[cfg(test)]
 mod chart_tests;
 #[cfg(test)]
+mod chart_regions_tests;
+#[cfg(test)]
 mod tests_exports;
