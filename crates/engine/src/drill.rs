@@ -273,3 +273,7 @@ fn cell_predicate(g: &GroupKey, v: &Value) -> Result<Expr, EngineError> {
         _ => return Err(bad()),
     })
 }
+
+#[cfg(test)]
+#[path = "drill_tests.rs"]
+mod tests;

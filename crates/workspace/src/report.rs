@@ -267,3 +267,7 @@ impl Workspace {
             .and_then(DateTime::from_timestamp_millis)
     }
 }
+
+#[cfg(test)]
+#[path = "report_regions_tests.rs"]
+mod region_tests;
