@@ -30,23 +30,28 @@ async fn every_mark_of_a_chart_drills_to_exactly_the_rows_it_counts() {
         ("pie", json!([agent, channel])),
         ("line", json!([day, channel])),
         ("heatmap", json!([day, channel])),
+        // Channels spread across columns: the chart draws the first channel's column.
+        ("pivot", json!([agent, channel])),
     ];
     for (kind, groups) in cases {
-        let spec = json!({
+        let mut spec = json!({
             "dataset": "conversations",
             "period": "last_7_days",
             "timezone": "Europe/Berlin",
             "group_by": groups,
             "measures": count,
-            "chart": { "kind": kind },
+            "chart": { "kind": if kind == "pivot" { "bar" } else { kind } },
         });
+        if kind == "pivot" {
+            spec["pivot"] = json!({ "column": "channel" });
+        }
         let r = result(call(&ws, "run_spec", &json!({ "spec": spec, "name": "By agent" }), now).unwrap());
         let regions = r.chart_regions.clone().unwrap_or_default();
         assert!(regions.len() >= 5, "{kind}: {} regions", regions.len());
         let mut drilled = 0;
         for region in regions.iter().filter(|g| g.row.is_some()).take(12) {
             let row = region.row.unwrap() as usize;
-            let keys: Vec<CellKey> = region
+            let mut keys: Vec<CellKey> = region
                 .keys
                 .iter()
                 .map(|&j| CellKey { column: r.columns[j as usize].name.clone(), value: r.rows[row][j as usize].clone() })
@@ -65,7 +70,14 @@ async fn every_mark_of_a_chart_drills_to_exactly_the_rows_it_counts() {
             } else {
                 assert_eq!(keys.len(), 1, "a slice is picked by its agent alone");
             }
-            assert!(region.label.contains(" conversations"), "{kind}: {}", region.label);
+            // A pivoted result's column is headed by its channel, and the mark says so.
+            let unit = if kind == "pivot" { format!(" {}", r.columns[1].name) } else { " conversations".to_string() };
+            assert!(region.label.contains(&unit), "{kind}: {}", region.label);
+            if kind == "pivot" {
+                // As the builder does for a pivoted cell: the column's heading is the channel.
+                assert_eq!(region.column, 1);
+                keys.push(CellKey { column: "channel".into(), value: json!(r.columns[1].name) });
+            }
             let behind = result(call(&ws, "drill", &json!({ "spec": spec, "keys": keys }), now).unwrap());
             assert_eq!(behind.total_rows as f64, counted, "{kind}: the rows behind {}", region.label);
             drilled += 1;
