@@ -184,3 +184,13 @@ fn the_custom_columns_step_shows_their_computed_values() {
     assert_eq!(out.total_rows, Some(want));
     assert!(headings(&out).iter().any(|c| c == "Shouted agent"));
 }
+
+#[test]
+fn a_formula_on_a_joined_column_checks_as_it_runs() {
+    let ok = expression_check(&report(), "upper(agent.name)");
+    assert!(ok.ok, "{:?}", ok.message);
+    let without_join = ReportSpec { joins: vec![], ..report() };
+    let refused = expression_check(&without_join, "upper(agent.name)");
+    assert!(!refused.ok);
+    assert!(refused.message.unwrap().contains("agent.name"));
+}

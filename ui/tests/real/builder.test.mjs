@@ -391,3 +391,66 @@ test('conversations by agent as bars: a bar opens the rows behind it, by click a
   assert.deepEqual(problems, []);
   await close();
 });
+
+test('the Data and Custom columns previews show the joined columns and the computed values', async () => {
+  const { page, problems, close } = await openBuilder();
+  await setUp(page, 'last_week');
+  await page.getByRole('checkbox', { name: 'Agent', exact: true }).check();
+  const preview = async (stepTitle, step, wanted) => {
+    const response = page.waitForResponse((r) => r.url().endsWith('/api/preview') && JSON.parse(r.request().postData()).step === step && wanted(JSON.parse(r.request().postData()).spec), { timeout: 60_000 });
+    await page.getByRole('region', { name: stepTitle, exact: true }).getByRole('button', { name: 'Preview this step' }).click();
+    const r = await response;
+    const body = await r.json();
+    assert.equal(r.status(), 200, JSON.stringify(body));
+    await page.getByTestId(`preview-${step}`).waitFor();
+    return body;
+  };
+  const inWeek = new Map(
+    world.conversations
+      .filter((c) => {
+        const d = local(c.created_at).date;
+        return d >= LAST_WEEK[0] && d <= LAST_WEEK[1];
+      })
+      .map((c) => [String(c.id), c]),
+  );
+
+  const joined = await preview('Data', 'joins', (s) => (s.joins ?? []).some((j) => j.relation === 'agent'));
+  const col = (r, name) => {
+    const i = r.columns.findIndex((c) => c.name === name);
+    assert.ok(i >= 0, `${name} in ${r.columns.map((c) => c.name)}`);
+    return i;
+  };
+  assert.equal(Number(joined.total_rows), inWeek.size, 'a many-to-one join keeps one row per conversation');
+  const [idAt, nameAt, emailAt] = [col(joined, 'Conversation id'), col(joined, 'Agent name'), col(joined, 'Agent email')];
+  assert.ok(joined.rows.length > 50);
+  for (const row of joined.rows) {
+    const c = inWeek.get(String(row[idAt]));
+    assert.ok(c, `conversation ${row[idAt]} is of last week`);
+    assert.equal(row[nameAt], c.agent_id == null ? null : agentName(c.agent_id), `the agent of ${row[idAt]}`);
+    if (c.agent_id != null) assert.match(String(row[emailAt]), /@/);
+  }
+
+  await page.getByRole('button', { name: '+ Custom column' }).click();
+  const editor = page.locator('.custom-column-editor').last();
+  await editor.getByLabel('Name').fill('Shouted agent');
+  await editor.getByLabel('Formula').fill('upper(agent.name)');
+  await editor.getByLabel('Formula').press('Enter');
+  await page.getByRole('button', { name: '+ Custom column' }).click();
+  const second = page.locator('.custom-column-editor').last();
+  await second.getByLabel('Name').fill('Local hour');
+  await second.getByLabel('Formula').fill('hour(created_at)');
+  await second.getByLabel('Formula').press('Enter');
+  const computed = await preview('Custom columns', 'columns', (s) => (s.columns ?? []).length === 2 && s.columns[1].expression === 'hour(created_at)' && s.columns[1].name === 'Local hour');
+  const [id2, name2, shoutAt, hourAt] = [col(computed, 'Conversation id'), col(computed, 'Agent name'), col(computed, 'Shouted agent'), col(computed, 'Local hour')];
+  assert.equal(Number(computed.total_rows), inWeek.size);
+  for (const row of computed.rows) {
+    const c = inWeek.get(String(row[id2]));
+    const name = c.agent_id == null ? null : agentName(c.agent_id);
+    assert.equal(row[name2], name);
+    assert.equal(row[shoutAt], name == null ? null : name.toUpperCase(), `upper(agent.name) of ${row[id2]}`);
+    assert.equal(Number(row[hourAt]), local(c.created_at).hour, `hour(created_at) of ${row[id2]} in ${TZ}`);
+  }
+  await page.screenshot({ path: join(results, 'builder-previews.png') });
+  assert.deepEqual(problems, []);
+  await close();
+});
