@@ -435,6 +435,8 @@ test('the Data and Custom columns previews show the joined columns and the compu
   await editor.getByLabel('Name').fill('Shouted agent');
   await editor.getByLabel('Formula').fill('upper(agent.name)');
   await editor.getByLabel('Formula').press('Enter');
+  await editor.getByText(/^✓ gives/).waitFor({ timeout: 30_000 });
+  assert.equal(await editor.getByTestId('expression-error').count(), 0, 'a formula on a joined column checks as it runs');
   await page.getByRole('button', { name: '+ Custom column' }).click();
   const second = page.locator('.custom-column-editor').last();
   await second.getByLabel('Name').fill('Local hour');
