@@ -7,7 +7,7 @@
 //! a weekday, a bin, an "All others" row or the hour that happens twice when clocks go back
 //! (named exactly by an RFC 3339 text with its offset, `2026-10-25T02:00:00+01:00`).
 
-use crate::catalogue::{Catalogue, ColumnInfo, Kind};
+use crate::catalogue::{Catalogue, ColumnInfo, Kind, Origin};
 use crate::error::EngineError;
 use crate::output::ReportOutput;
 use crate::plan::{self, local_wall_clock, step_rank};
@@ -83,10 +83,10 @@ pub fn preview(
         out.total_rows = Some(total);
         return Ok(out);
     }
-    let extra = identity_columns(&Catalogue::for_dataset(&spec.dataset)?);
-    let rows = plan::rows(spec, source, now, step, &extra)?;
+    let (staged, extra) = staged_rows(spec, step, source)?;
+    let rows = plan::rows(&staged, source, now, step, &extra)?;
     let cat = &rows.cat;
-    let columns = row_columns(cat, spec, &extra, rows.tz)?;
+    let columns = row_columns(cat, &staged, &extra, rows.tz)?;
     let title = match step {
         ReportStep::Dataset => format!("{}: the rows read", cat.table.label),
         ReportStep::Joins => format!("{}: after the joins", cat.table.label),
@@ -94,6 +94,48 @@ pub fn preview(
         _ => format!("{}: after the filters", cat.table.label),
     };
     finish(rows.lf, columns, spec, rows.applied, limit, title)
+}
+
+/// The report as far as `step` (a row step), and the columns its preview shows: ids and
+/// time, the columns the report uses that exist by then, then every column the joins bring
+/// (after the joins) and every custom column with its computed value (after the custom
+/// columns). What later steps add is left out, so each preview shows what its own step did:
+/// the dataset's rows before a one-to-many join multiplies them, the joined columns before
+/// the custom columns that use them.
+fn staged_rows(spec: &ReportSpec, step: ReportStep, source: &dyn FrameSource) -> Result<(ReportSpec, Vec<&'static str>), EngineError> {
+    let reached = |s: ReportStep| step_rank(step) >= step_rank(s);
+    let staged = ReportSpec {
+        dataset: spec.dataset.clone(),
+        period: spec.period.clone(),
+        period_column: spec.period_column.clone(),
+        timezone: spec.timezone.clone(),
+        joins: if reached(ReportStep::Joins) { spec.joins.clone() } else { Vec::new() },
+        columns: if reached(ReportStep::Columns) { spec.columns.clone() } else { Vec::new() },
+        filters: if reached(ReportStep::Filters) { spec.filters.clone() } else { Vec::new() },
+        ..ReportSpec::default()
+    };
+    let mut cat = Catalogue::for_spec(&staged, source)?;
+    let tz = plan::report_tz(spec)?;
+    crate::expr::report::add_valid_custom_columns(&staged, &mut cat, tz);
+    let mut extra = identity_columns(&cat);
+    let used = spec
+        .group_by
+        .iter()
+        .map(|g| g.column.as_str())
+        .chain(spec.filters.iter().filter(|f| f.op != switchboard_model::spec::FilterOp::Expression).map(|f| f.column.as_str()))
+        .chain(spec.measures.iter().filter_map(|m| m.column.as_deref()));
+    let later = cat.columns.iter().filter(|c| match c.origin {
+        Origin::Joined { .. } => reached(ReportStep::Joins),
+        Origin::Custom => reached(ReportStep::Columns),
+        _ => false,
+    });
+    let names: Vec<&'static str> = used.filter_map(|n| cat.get(n).ok().map(|c| c.name)).chain(later.map(|c| c.name)).collect();
+    for n in names {
+        if !extra.contains(&n) {
+            extra.push(n);
+        }
+    }
+    Ok((staged, extra))
 }
 
 fn format_title(lead: &str, words: &[String]) -> String {
@@ -133,7 +175,7 @@ fn finish(
 /// The stored columns that tell a row apart and place it in time: the natural key (not the
 /// connection) and the dataset's time column.
 fn identity_columns(cat: &Catalogue) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = cat.table.key.iter().copied().filter(|k| *k != "source").collect();
+    let mut out: Vec<&'static str> = cat.table.key.iter().copied().filter(|k| *k != "source" && cat.table.column(k).is_some()).collect();
     if let Some(t) = cat.table.time_column {
         if !out.contains(&t) {
             out.push(t);
@@ -231,3 +273,7 @@ fn cell_predicate(g: &GroupKey, v: &Value) -> Result<Expr, EngineError> {
         _ => return Err(bad()),
     })
 }
+
+#[cfg(test)]
+#[path = "drill_tests.rs"]
+mod tests;

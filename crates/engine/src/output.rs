@@ -64,6 +64,7 @@ impl ReportOutput {
                     .map(|o| TimeOffsets { column: o.column, minutes: o.minutes.iter().take(n).copied().collect() })
                     .collect()
             }),
+            chart_regions: None,
         }
     }
 

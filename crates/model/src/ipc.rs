@@ -48,6 +48,58 @@ pub struct ReportResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub offsets: Option<Vec<TimeOffsets>>,
+    /// Where each mark of `chart_svg` lies (a bar, a slice, a point, a heatmap cell…) and
+    /// which result row it shows, so the screen can lay a focusable, clickable region over
+    /// it that opens the same drill-down as the table cell. Absent without a chart, or for
+    /// a chart of more marks than anyone could pick one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub chart_regions: Option<Vec<ChartRegion>>,
+}
+
+/// One mark of a chart: its outline in the SVG's own pixels (the SVG's `viewBox`), so it
+/// scales with the drawing, and the result cell it draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChartRegion {
+    pub shape: RegionShape,
+    /// The result row (an index into `rows`) whose value the mark draws; absent for a mark
+    /// that puts several rows together (a pie's "Other" slice, a bin of a distribution),
+    /// which has no one cell to drill into.
+    #[serde(default)]
+    #[ts(optional)]
+    pub row: Option<u32>,
+    /// The result column (an index into `columns`) of the value; for a pivoted result its
+    /// heading is the pivot value.
+    pub column: u32,
+    /// The group columns (indices into `columns`) whose values in `row` pick the rows
+    /// behind the mark: every group for a bar or a point, only the category for a pie slice
+    /// that adds up the series.
+    pub keys: Vec<u32>,
+    /// Where the chart splits by a second column (stacked bars, several lines, a heatmap's
+    /// rows): that column's heading and this mark's value of it, as shown.
+    #[serde(default)]
+    #[ts(optional)]
+    pub series: Option<RegionSeries>,
+    /// What the mark says, for a screen reader and a tooltip: "Aisha Khan: 237 conversations".
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegionSeries {
+    pub column: String,
+    pub value: String,
+}
+
+/// An outline in SVG pixels, `x` to the right and `y` down from the top left corner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RegionShape {
+    Rect { x: i32, y: i32, width: i32, height: i32 },
+    /// A pie or donut slice, as the polygon the chart fills.
+    Polygon { points: Vec<(i32, i32)> },
+    /// A point of a line, an area or a scatter chart; `r` is at least the drawn dot's radius,
+    /// large enough to hit with a pointer.
+    Circle { cx: i32, cy: i32, r: i32 },
 }
 
 /// UTC offsets of one time column's values, row by row (minutes east of UTC).
@@ -543,6 +595,9 @@ pub fn typescript_bindings() -> String {
         ReportStep::decl(&cfg),
         TimeOffsets::decl(&cfg),
         CellKey::decl(&cfg),
+        ChartRegion::decl(&cfg),
+        RegionSeries::decl(&cfg),
+        RegionShape::decl(&cfg),
         ReportTemplate::decl(&cfg),
         ResultColumn::decl(&cfg),
         ReportResult::decl(&cfg),

@@ -22,6 +22,7 @@
 //!   labels name each point by its first group.
 //! - table, pivot table: no chart.
 
+use crate::chart_regions as regions;
 use crate::plot::{self, CartesianKind, Look};
 use crate::value::{cell, display, Cell};
 use crate::{RenderError, ResultTable};
@@ -30,6 +31,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
 use switchboard_model::canonical::ValueFormat;
+use switchboard_model::ipc::ChartRegion;
 use switchboard_model::spec::{ChartKind, ChartSpec};
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`): embedded so a
@@ -70,6 +72,19 @@ pub(crate) struct ChartData {
     /// Series name (empty when there is a single unnamed series) and one value per category.
     pub series: Vec<(String, Vec<Option<f64>>)>,
     pub legend: bool,
+    pub origins: Origins,
+}
+
+/// Where each drawn value comes from in the result: what a chart region drills into.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Origins {
+    /// Per series, per category: the result row drawn (none where there is no value, or
+    /// where the value counts several rows, as a bin of a distribution does).
+    pub rows: Vec<Vec<Option<usize>>>,
+    /// Per category: the result column holding its values.
+    pub columns: Vec<usize>,
+    pub x: Option<usize>,
+    pub series: Option<usize>,
 }
 
 fn column_index(table: &ResultTable, name: &str, role: &str) -> Result<usize, RenderError> {
@@ -146,6 +161,7 @@ pub(crate) fn chart_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartD
             categories: measures.iter().map(|&i| table.columns[i].name.clone()).collect(),
             series: vec![(String::new(), values)],
             legend: false,
+            origins: Origins { rows: vec![vec![(rows > 0).then_some(0); measures.len()]], columns: measures, x: None, series: None },
         });
     };
 
@@ -178,16 +194,19 @@ pub(crate) fn chart_data(table: &ResultTable, spec: &ChartSpec) -> Result<ChartD
             (name, vec![None; x_keys.len()])
         })
         .collect();
+    let mut origin_rows = vec![vec![None; x_keys.len()]; series_keys.len()];
     for r in 0..rows {
         let xi = x_keys.iter().position(|k| *k == x_cells[r]).expect("collected above");
         let si = series_keys.iter().position(|k| *k == s_cells[r]).expect("collected above");
         series[si].1[xi] = number(&cell(frame_col(y), r));
+        origin_rows[si][xi] = Some(r);
     }
     Ok(ChartData {
         title,
         x_label: table.columns[x].name.clone(),
         y_label: table.columns[y].name.clone(),
         y_format,
+        origins: Origins { rows: origin_rows, columns: vec![y; categories.len()], x: Some(x), series: series_col },
         categories,
         series,
         legend: series_col.is_some(),
@@ -297,6 +316,8 @@ pub(crate) struct Scatter {
     pub y_format: ValueFormat,
     pub series: Vec<String>,
     pub points: Vec<(f64, f64, usize, String)>,
+    /// The result row of each point.
+    pub rows: Vec<usize>,
 }
 
 /// Which two measures a scatter chart plots.
@@ -322,6 +343,7 @@ pub(crate) fn scatter_data(table: &ResultTable, spec: &ChartSpec) -> Result<Scat
     let cols = table.frame.columns();
     let mut series: Vec<String> = Vec::new();
     let mut points = Vec::new();
+    let mut point_rows = Vec::new();
     for r in 0..table.frame.height() {
         let (Some(px), Some(py)) = (number(&cell(&cols[x], r)), number(&cell(&cols[y], r))) else { continue };
         let si = match series_col {
@@ -339,6 +361,7 @@ pub(crate) fn scatter_data(table: &ResultTable, spec: &ChartSpec) -> Result<Scat
         };
         let label = if table.groups > 0 { display(&cell(&cols[0], r), table.columns[0].format) } else { String::new() };
         points.push((px, py, si, label));
+        point_rows.push(r);
     }
     Ok(Scatter {
         title,
@@ -348,6 +371,7 @@ pub(crate) fn scatter_data(table: &ResultTable, spec: &ChartSpec) -> Result<Scat
         y_format: table.columns[y].format,
         series,
         points,
+        rows: point_rows,
     })
 }
 
@@ -388,6 +412,8 @@ pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<Ch
             let one = ChartSpec { series: None, ..spec.clone() };
             let mut data = chart_data(table, &ChartSpec { kind: ChartKind::Bar, ..one })?;
             data.series.truncate(1);
+            data.origins.rows.truncate(1);
+            data.origins.series = None;
             data.legend = false;
             return Ok(data);
         }
@@ -404,6 +430,7 @@ pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<Ch
         categories: vec![],
         series: vec![(String::new(), vec![])],
         legend: false,
+        origins: Origins::default(),
     };
     if values.is_empty() {
         return Ok(data);
@@ -425,6 +452,8 @@ pub(crate) fn histogram_data(table: &ResultTable, spec: &ChartSpec) -> Result<Ch
             format!("{}–{}", crate::value::number_text(a, format), crate::value::number_text(a + width, format))
         })
         .collect();
+    // A bin counts result rows: it is no one cell, so it has nothing to drill into.
+    data.origins = Origins { rows: vec![vec![None; count]], columns: vec![y; count], x: None, series: None };
     data.series = vec![(String::new(), counts.into_iter().map(Some).collect())];
     Ok(data)
 }
@@ -446,20 +475,31 @@ fn nice_width(raw: f64, format: ValueFormat) -> f64 {
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|w| *w >= raw).unwrap_or(10.0 * p)
 }
 
+/// A pie or donut slice: its name, its size and the categories it adds up.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Slice {
+    pub name: String,
+    pub value: f64,
+    pub categories: Vec<usize>,
+}
+
 /// Pie and donut slices, the smallest past the tenth put together as "Other".
-pub(crate) fn slices(data: &ChartData) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = data
+pub(crate) fn slices(data: &ChartData) -> Vec<Slice> {
+    let mut out: Vec<Slice> = data
         .categories
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.clone(), data.series.iter().filter_map(|(_, v)| v[i]).sum::<f64>()))
-        .filter(|(_, v)| *v > 0.0)
+        .map(|(i, c)| Slice { name: c.clone(), value: data.series.iter().filter_map(|(_, v)| v[i]).sum::<f64>(), categories: vec![i] })
+        .filter(|s| s.value > 0.0)
         .collect();
     if out.len() > 10 {
-        out.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let other: f64 = out[9..].iter().map(|(_, v)| v).sum();
-        out.truncate(9);
-        out.push(("Other".into(), other));
+        out.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let rest = out.split_off(9);
+        out.push(Slice {
+            name: "Other".into(),
+            value: rest.iter().map(|s| s.value).sum(),
+            categories: rest.into_iter().flat_map(|s| s.categories).collect(),
+        });
     }
     out
 }
@@ -482,12 +522,13 @@ fn colors(spec: &ChartSpec) -> Vec<RGBColor> {
 }
 
 /// Draws the report's chart on `root`; `scale` is the pixel density (1 for SVG, dpi / 96).
+/// Returns a region per mark drawn (see [`crate::chart_regions`]).
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     table: &ResultTable,
     spec: &ChartSpec,
     scale: f64,
-) -> Result<(), RenderError> {
+) -> Result<Vec<ChartRegion>, RenderError> {
     register_font();
     let look = Look { scale, colors: colors(spec), data_labels: spec.data_labels };
     let labelled = |mut data: ChartData| {
@@ -501,22 +542,36 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     match spec.kind {
         ChartKind::Table | ChartKind::PivotTable => Err(RenderError::NoChart),
-        ChartKind::Bar | ChartKind::StackedBar | ChartKind::Line | ChartKind::Area => {
+        ChartKind::Bar | ChartKind::StackedBar | ChartKind::Line | ChartKind::Area | ChartKind::Histogram | ChartKind::Heatmap => {
             let kind = match spec.kind {
                 ChartKind::StackedBar => CartesianKind::Stacked,
                 ChartKind::Line => CartesianKind::Line,
                 ChartKind::Area => CartesianKind::Area,
+                ChartKind::Histogram => CartesianKind::Histogram,
                 _ => CartesianKind::Bar,
             };
-            plot::cartesian(root, &labelled(chart_data(table, spec)?), kind, &look)
+            let data = labelled(if spec.kind == ChartKind::Histogram { histogram_data(table, spec)? } else { chart_data(table, spec)? });
+            let marks = if spec.kind == ChartKind::Heatmap { plot::heatmap(root, &data, &look)? } else { plot::cartesian(root, &data, kind, &look)? };
+            Ok(regions::of_series(table, &data, marks))
         }
-        ChartKind::Histogram => plot::cartesian(root, &labelled(histogram_data(table, spec)?), CartesianKind::Histogram, &look),
         ChartKind::Pie | ChartKind::Donut => {
             let data = chart_data(table, spec)?;
-            plot::pie(root, &data.title, &slices(&data), data.y_format, spec.kind == ChartKind::Donut, &look)
+            let slices = slices(&data);
+            let sized: Vec<(String, f64)> = slices.iter().map(|s| (s.name.clone(), s.value)).collect();
+            let marks = plot::pie(root, &data.title, &sized, data.y_format, spec.kind == ChartKind::Donut, &look)?;
+            Ok(regions::of_slices(table, &data, &slices, marks))
         }
-        ChartKind::Kpi => plot::kpi(root, &kpi_data(table, spec)?, &look),
-        ChartKind::Heatmap => plot::heatmap(root, &labelled(chart_data(table, spec)?), &look),
-        ChartKind::Scatter => plot::scatter(root, &scatter_data(table, spec)?, &look),
+        ChartKind::Kpi => {
+            let kpi = kpi_data(table, spec)?;
+            let marks = plot::kpi(root, &kpi, &look)?;
+            let columns = chart_columns(table, spec)?;
+            Ok(regions::of_kpi(table, &kpi, &columns, marks))
+        }
+        ChartKind::Scatter => {
+            let data = scatter_data(table, spec)?;
+            let marks = plot::scatter(root, &data, &look)?;
+            let series = spec.series.as_ref().map(|n| column_index(table, n, "series")).transpose()?;
+            Ok(regions::of_points(table, &data, scatter_columns(table, spec)?.1, series, marks))
+        }
     }
 }

@@ -50,6 +50,7 @@
 //! depend on the engine so it can render any frame with described columns.
 
 mod chart;
+mod chart_regions;
 mod crosstab;
 mod csv_file;
 mod pdf;
@@ -62,7 +63,7 @@ use plotters::prelude::*;
 pub use pdf::{pdf_bytes, write_pdf, PdfReport, MAX_PDF_ROWS};
 use polars::prelude::DataFrame;
 use switchboard_model::canonical::ValueFormat;
-use switchboard_model::ipc::ResultColumn;
+use switchboard_model::ipc::{ChartRegion, ResultColumn};
 use switchboard_model::spec::ChartSpec;
 
 pub use csv_file::{write_csv, CsvDates, CsvOptions};
@@ -129,12 +130,20 @@ pub fn draws_chart(kind: switchboard_model::spec::ChartKind) -> bool {
 
 /// The chart as an SVG document of `width` × `height` pixels: what the app shows.
 pub fn chart_svg(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<String, RenderError> {
+    chart_svg_with_regions(table, spec, width, height).map(|(svg, _)| svg)
+}
+
+/// The chart as an SVG document, and a region per mark drawn (bar, stacked segment, line or
+/// area point, slice, heatmap cell, histogram bin, scatter point, KPI tile) in the SVG's
+/// pixels with the result row and column it draws: what the app lays over the chart so a
+/// mark can be clicked or reached by keyboard to open the rows behind it.
+pub fn chart_svg_with_regions(table: &ResultTable, spec: &ChartSpec, width: u32, height: u32) -> Result<(String, Vec<ChartRegion>), RenderError> {
     let mut out = String::new();
-    {
+    let regions = {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        chart::draw(&root, table, spec, 1.0)?;
-    }
-    Ok(out)
+        chart::draw(&root, table, spec, 1.0)?
+    };
+    Ok((out, regions))
 }
 
 /// The size and density of a PNG chart.
@@ -200,5 +209,7 @@ mod tests;
 
 #[cfg(test)]
 mod chart_tests;
+#[cfg(test)]
+mod chart_regions_tests;
 #[cfg(test)]
 mod tests_exports;

@@ -13,6 +13,10 @@
 //!   fit (a long time series) every k-th label is shown.
 //! - **Values read as on screen.** Axis ticks, data labels and the KPI use the shared
 //!   [`number_text`]: durations "1m 30s", percents "62.5%".
+//! - **Every mark says where it is.** Each drawing function returns its [`Mark`]s: the
+//!   outline of every bar, segment, point, slice, cell and KPI tile in the root's pixels,
+//!   computed with the very coordinate mapping (`backend_coord`, the area's base pixel) that
+//!   placed the shape, so a region laid over the SVG covers exactly what was drawn.
 
 use crate::chart::{ChartData, Kpi, Scatter, FAMILY};
 use crate::value::number_text;
@@ -21,6 +25,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use switchboard_model::canonical::ValueFormat;
+use switchboard_model::ipc::RegionShape;
 
 pub(crate) const INK: RGBColor = RGBColor(0x26, 0x2B, 0x33);
 const MUTED: RGBColor = RGBColor(0x6B, 0x72, 0x80);
@@ -56,6 +61,26 @@ pub(crate) fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaError
 }
 
 type Area<DB> = DrawingArea<DB, Shift>;
+
+/// One drawn mark: its outline in the root's pixels, and which value it draws — `series`
+/// (the row of a heatmap) and `item` (the category, slice or point).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Mark {
+    pub shape: RegionShape,
+    pub series: usize,
+    pub item: usize,
+}
+
+/// The rectangle plotters draws between two corners (it orders them the same way).
+fn rect_between(a: (i32, i32), b: (i32, i32)) -> RegionShape {
+    let (x0, y0, x1, y1) = (a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1));
+    RegionShape::Rect { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }
+}
+
+fn presented<DB: DrawingBackend>(root: &Area<DB>, marks: Vec<Mark>) -> Result<Vec<Mark>, RenderError> {
+    root.present().map_err(draw_error)?;
+    Ok(marks)
+}
 
 fn text_width<DB: DrawingBackend>(area: &Area<DB>, text: &str, style: &TextStyle) -> u32 {
     area.estimate_text_size(text, style).map(|(w, _)| w).unwrap_or((text.chars().count() * 7) as u32)
@@ -129,13 +154,14 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
     data: &ChartData,
     kind: CartesianKind,
     look: &Look,
-) -> Result<(), RenderError> {
+) -> Result<Vec<Mark>, RenderError> {
+    let mut marks: Vec<Mark> = Vec::new();
     let body = frame(root, &data.title, look)?;
     let n = data.categories.len();
     let values: Vec<f64> = data.series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).collect();
     if n == 0 || values.is_empty() {
         no_data(&body, look)?;
-        return root.present().map_err(draw_error);
+        return presented(root, Vec::new());
     }
     let plot = if data.legend {
         let entries: Vec<(String, RGBColor)> =
@@ -283,6 +309,12 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
                     chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.85).filled()))).map_err(draw_error)?;
                     let top: Vec<(f64, f64)> = (0..n).map(|i| (i as f64, stack_pos[i])).collect();
                     chart.draw_series(LineSeries::new(top, color.stroke_width(look.pxu(2.0)))).map_err(draw_error)?;
+                    for (i, v) in vals.iter().enumerate() {
+                        if v.is_some() {
+                            let (cx, cy) = chart.backend_coord(&(i as f64, stack_pos[i]));
+                            marks.push(Mark { shape: RegionShape::Circle { cx, cy, r: look.px(6.0) }, series: j, item: i });
+                        }
+                    }
                     labels.clear();
                     continue;
                 } else if kind == CartesianKind::Area {
@@ -307,6 +339,9 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
                 }
                 for (x, y) in &points {
                     labels.push((*x, *y + label_gap, number_text(*y * scale, data.y_format)));
+                    let (cx, cy) = chart.backend_coord(&(*x, *y));
+                    // The point's place on the line; a target larger than the dot drawn.
+                    marks.push(Mark { shape: RegionShape::Circle { cx, cy, r: look.px(6.0) }, series: j, item: x.round() as usize });
                 }
             }
             CartesianKind::Bar | CartesianKind::Histogram => {
@@ -330,6 +365,10 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
                 }
                 for (i, v) in vals.iter().enumerate() {
                     if let Some(v) = v {
+                        let x0 = i as f64 + start + j as f64 * w;
+                        let a = chart.backend_coord(&(x0 + gap / 2.0, 0.0));
+                        let b = chart.backend_coord(&(x0 + w - gap / 2.0, v / scale));
+                        marks.push(Mark { shape: rect_between(a, b), series: j, item: i });
                         let x = i as f64 + start + j as f64 * w + w / 2.0;
                         let y = if *v >= 0.0 { v / scale + label_gap } else { v / scale - label_gap * 5.0 };
                         labels.push((x, y, number_text(*v, data.y_format)));
@@ -343,6 +382,8 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
                     let v = v / scale;
                     let base = if v >= 0.0 { &mut stack_pos[i] } else { &mut stack_neg[i] };
                     bars.push(Rectangle::new([(i as f64 - 0.38, *base), (i as f64 + 0.38, *base + v)], color.filled()));
+                    let (a, b) = (chart.backend_coord(&(i as f64 - 0.38, *base)), chart.backend_coord(&(i as f64 + 0.38, *base + v)));
+                    marks.push(Mark { shape: rect_between(a, b), series: j, item: i });
                     *base += v;
                 }
                 chart.draw_series(bars).map_err(draw_error)?;
@@ -363,7 +404,7 @@ pub(crate) fn cartesian<DB: DrawingBackend>(
             .draw_series(labels.into_iter().map(|(x, y, s)| Text::new(s, (x, y), label_style.clone())))
             .map_err(draw_error)?;
     }
-    root.present().map_err(draw_error)
+    presented(root, marks)
 }
 
 /// The runs of consecutive categories that have a value.
@@ -409,12 +450,13 @@ enum XLabels {
 }
 
 /// Pie and donut: one slice per category, the legend with each slice's value and share.
-pub(crate) fn pie<DB: DrawingBackend>(root: &Area<DB>, title: &str, slices: &[(String, f64)], format: ValueFormat, donut: bool, look: &Look) -> Result<(), RenderError> {
+pub(crate) fn pie<DB: DrawingBackend>(root: &Area<DB>, title: &str, slices: &[(String, f64)], format: ValueFormat, donut: bool, look: &Look) -> Result<Vec<Mark>, RenderError> {
+    let mut marks: Vec<Mark> = Vec::new();
     let body = frame(root, title, look)?;
     let total: f64 = slices.iter().map(|(_, v)| v).sum();
     if slices.is_empty() || total <= 0.0 {
         no_data(&body, look)?;
-        return root.present().map_err(draw_error);
+        return presented(root, Vec::new());
     }
     let entries: Vec<(String, RGBColor)> = slices
         .iter()
@@ -438,6 +480,8 @@ pub(crate) fn pie<DB: DrawingBackend>(root: &Area<DB>, title: &str, slices: &[(S
             points.push(at(0.0, 0.0));
         }
         plot.draw(&Polygon::new(points.clone(), look.color(i).filled())).map_err(draw_error)?;
+        let (bx, by) = plot.get_base_pixel();
+        marks.push(Mark { shape: RegionShape::Polygon { points: points.iter().map(|(x, y)| (x + bx, y + by)).collect() }, series: 0, item: i });
         // A white edge separates neighbouring slices of similar colour.
         if slices.len() > 1 {
             let mut edge = points;
@@ -461,7 +505,7 @@ pub(crate) fn pie<DB: DrawingBackend>(root: &Area<DB>, title: &str, slices: &[(S
         plot.draw_text("Total", &look.font(12.0, MUTED).pos(Pos::new(HPos::Center, VPos::Top)), (c.0, c.1 + look.px(8.0)))
             .map_err(draw_error)?;
     }
-    root.present().map_err(draw_error)
+    presented(root, marks)
 }
 
 fn share_text(share: f64) -> String {
@@ -469,20 +513,28 @@ fn share_text(share: f64) -> String {
 }
 
 /// A big number with its change against the previous period.
-pub(crate) fn kpi<DB: DrawingBackend>(root: &Area<DB>, k: &Kpi, look: &Look) -> Result<(), RenderError> {
+pub(crate) fn kpi<DB: DrawingBackend>(root: &Area<DB>, k: &Kpi, look: &Look) -> Result<Vec<Mark>, RenderError> {
     let body = frame(root, &k.title, look)?;
     let (w, h) = body.dim_in_pixel();
     let Some(value) = k.value else {
         no_data(&body, look)?;
-        return root.present().map_err(draw_error);
+        return presented(root, Vec::new());
     };
     let cx = w as i32 / 2;
     let size = (h as f64 / look.scale * 0.32).clamp(28.0, 72.0);
     let cy = (h as f64 * 0.42) as i32;
-    body.draw_text(&number_text(value, k.format), &look.font(size, INK).pos(Pos::new(HPos::Center, VPos::Bottom)), (cx, cy))
-        .map_err(draw_error)?;
+    let big = look.font(size, INK).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let shown = number_text(value, k.format);
+    body.draw_text(&shown, &big, (cx, cy)).map_err(draw_error)?;
     let caption = look.font(13.0, MUTED).pos(Pos::new(HPos::Center, VPos::Top));
     body.draw_text(&k.measure, &caption, (cx, cy + look.px(6.0))).map_err(draw_error)?;
+    // The tile: the number, its caption and the change line below them.
+    let (nw, nh) = body.estimate_text_size(&shown, &big).unwrap_or((200, size as u32));
+    let wide = nw.max(text_width(&body, &k.measure, &caption)) as i32 + look.px(24.0);
+    let bottom = cy + look.px(if k.change.is_some() { 66.0 } else { 26.0 });
+    let (bx, by) = body.get_base_pixel();
+    let tile = RegionShape::Rect { x: bx + cx - wide / 2, y: by + cy - nh as i32 - look.px(6.0), width: wide, height: bottom - (cy - nh as i32 - look.px(6.0)) };
+    let marks = vec![Mark { shape: tile, series: 0, item: 0 }];
     if let Some(change) = k.change {
         // Whether up is good depends on the measure: a waiting time going up is bad news.
         let lower_is_better = k.format == ValueFormat::Duration;
@@ -509,16 +561,17 @@ pub(crate) fn kpi<DB: DrawingBackend>(root: &Area<DB>, k: &Kpi, look: &Look) -> 
         };
         body.draw_text(&against, &caption, (cx, y + look.px(30.0))).map_err(draw_error)?;
     }
-    root.present().map_err(draw_error)
+    presented(root, marks)
 }
 
 /// Rows × columns of cells coloured by the measure, with a colour scale on the right.
-pub(crate) fn heatmap<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, look: &Look) -> Result<(), RenderError> {
+pub(crate) fn heatmap<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, look: &Look) -> Result<Vec<Mark>, RenderError> {
+    let mut marks: Vec<Mark> = Vec::new();
     let body = frame(root, &data.title, look)?;
     let values: Vec<f64> = data.series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).collect();
     if data.categories.is_empty() || values.is_empty() {
         no_data(&body, look)?;
-        return root.present().map_err(draw_error);
+        return presented(root, Vec::new());
     }
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -549,6 +602,10 @@ pub(crate) fn heatmap<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, loo
             let t = v.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 });
             let fill = t.map(ramp).unwrap_or(RGBColor(0xF3, 0xF4, 0xF6));
             body.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled())).map_err(draw_error)?;
+            if v.is_some() {
+                let (bx, by) = body.get_base_pixel();
+                marks.push(Mark { shape: rect_between((bx + x0, by + y0), (bx + x1, by + y1)), series: r, item: c });
+            }
             body.draw(&Rectangle::new([(x0, y0), (x1, y1)], WHITE.stroke_width(look.pxu(1.0).max(1)))).map_err(draw_error)?;
             if let (true, Some(v), Some(t)) = (write_values, v, t) {
                 let ink = if t > 0.55 { WHITE } else { INK };
@@ -592,7 +649,7 @@ pub(crate) fn heatmap<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, loo
         let name = fit(&body, &data.y_label, &scale_style, scale_w.saturating_sub(look.pxu(6.0)));
         body.draw_text(&name, &scale_style.color(&INK), (sx, top + bar_h + look.px(16.0))).map_err(draw_error)?;
     }
-    root.present().map_err(draw_error)
+    presented(root, marks)
 }
 
 /// A sequential blue ramp from near-white (0) to deep blue (1): reads in greyscale print too.
@@ -611,12 +668,12 @@ pub(crate) fn ramp(t: f64) -> RGBColor {
 }
 
 /// One point per result row at (x measure, y measure), coloured by series.
-pub(crate) fn scatter<DB: DrawingBackend>(root: &Area<DB>, s: &Scatter, look: &Look) -> Result<(), RenderError> {
+pub(crate) fn scatter<DB: DrawingBackend>(root: &Area<DB>, s: &Scatter, look: &Look) -> Result<Vec<Mark>, RenderError> {
     let body = frame(root, &s.title, look)?;
     let points: Vec<&(f64, f64, usize, String)> = s.points.iter().collect();
     if points.is_empty() {
         no_data(&body, look)?;
-        return root.present().map_err(draw_error);
+        return presented(root, Vec::new());
     }
     let plot = if s.series.len() > 1 {
         let entries: Vec<(String, RGBColor)> = s.series.iter().enumerate().map(|(i, n)| (n.clone(), look.color(i))).collect();
@@ -665,6 +722,14 @@ pub(crate) fn scatter<DB: DrawingBackend>(root: &Area<DB>, s: &Scatter, look: &L
     chart
         .draw_series(points.iter().map(|(x, y, si, _)| Circle::new((*x, *y), look.pxu(r), look.color(*si).mix(0.75).filled())))
         .map_err(draw_error)?;
+    let marks: Vec<Mark> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (x, y, si, _))| {
+            let (cx, cy) = chart.backend_coord(&(*x, *y));
+            Mark { shape: RegionShape::Circle { cx, cy, r: (look.pxu(r) as i32).max(look.px(5.0)) }, series: *si, item: i }
+        })
+        .collect();
     if look.data_labels && points.len() <= 60 {
         let style = look.font(10.0, INK).pos(Pos::new(HPos::Left, VPos::Bottom));
         chart
@@ -673,5 +738,5 @@ pub(crate) fn scatter<DB: DrawingBackend>(root: &Area<DB>, s: &Scatter, look: &L
             }))
             .map_err(draw_error)?;
     }
-    root.present().map_err(draw_error)
+    presented(root, marks)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::path::Path;
 use switchboard_engine::ReportOutput;
-use switchboard_model::ipc::{ExportFormat, ReportResult};
+use switchboard_model::ipc::{ChartRegion, ExportFormat, ReportResult};
 use switchboard_model::ipc::{DashboardResult, DashboardTileResult};
 use switchboard_model::spec::{ChartKind, ReportSpec};
 use switchboard_model::template::{DashboardTemplate, ReportTemplate};
@@ -39,7 +39,14 @@ pub struct ReportRun {
     pub template: ReportTemplate,
     pub output: ReportOutput,
     pub chart_svg: Option<String>,
+    /// Where each mark of `chart_svg` lies and which result cell it draws (see
+    /// [`switchboard_render::chart_svg_with_regions`]); none past [`MAX_CHART_REGIONS`].
+    pub chart_regions: Option<Vec<ChartRegion>>,
 }
+
+/// Marks past which a chart gets no regions: nobody tabs through thousands of points, and
+/// the table below opens the same rows.
+pub const MAX_CHART_REGIONS: usize = 2_000;
 
 impl ReportRun {
     pub fn table(&self) -> ResultTable<'_> {
@@ -57,6 +64,11 @@ impl ReportRun {
     pub fn to_ipc(&self, max_rows: usize) -> ReportResult {
         let mut r = self.output.to_ipc(max_rows);
         r.chart_svg = self.chart_svg.clone();
+        // A region names a row by its index, so it only goes with the rows sent.
+        r.chart_regions = self
+            .chart_regions
+            .as_ref()
+            .map(|regions| regions.iter().filter(|g| g.row.is_none_or(|row| (row as usize) < r.rows.len())).cloned().collect());
         r
     }
 }
@@ -166,13 +178,14 @@ impl Workspace {
                     && output.frame.height() > 0
                     && (output.frame.height() <= MAX_CHART_ROWS || c.kind == ChartKind::Scatter || c.kind == ChartKind::Histogram) =>
             {
-                let run = ReportRun { template: template.clone(), output, chart_svg: None };
-                let svg = switchboard_render::chart_svg(&run.table(), c, CHART_SIZE.0, CHART_SIZE.1)?;
-                return Ok(ReportRun { chart_svg: Some(svg), ..run });
+                let run = ReportRun { template: template.clone(), output, chart_svg: None, chart_regions: None };
+                let (svg, regions) = switchboard_render::chart_svg_with_regions(&run.table(), c, CHART_SIZE.0, CHART_SIZE.1)?;
+                let regions = (regions.len() <= MAX_CHART_REGIONS).then_some(regions);
+                return Ok(ReportRun { chart_svg: Some(svg), chart_regions: regions, ..run });
             }
             _ => None,
         };
-        Ok(ReportRun { template: template.clone(), output, chart_svg })
+        Ok(ReportRun { template: template.clone(), output, chart_svg, chart_regions: None })
     }
 
     /// Writes the run to `path` in `format` with the default options.
@@ -254,3 +267,7 @@ impl Workspace {
             .and_then(DateTime::from_timestamp_millis)
     }
 }
+
+#[cfg(test)]
+#[path = "report_regions_tests.rs"]
+mod region_tests;

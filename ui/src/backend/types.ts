@@ -248,6 +248,38 @@ export type CellKey = {
  */
 column: string, value: string | number | boolean | null, };
 
+export type ChartRegion = { shape: RegionShape, 
+/**
+ * The result row (an index into `rows`) whose value the mark draws; absent for a mark
+ * that puts several rows together (a pie's "Other" slice, a bin of a distribution),
+ * which has no one cell to drill into.
+ */
+row?: number, 
+/**
+ * The result column (an index into `columns`) of the value; for a pivoted result its
+ * heading is the pivot value.
+ */
+column: number, 
+/**
+ * The group columns (indices into `columns`) whose values in `row` pick the rows
+ * behind the mark: every group for a bar or a point, only the category for a pie slice
+ * that adds up the series.
+ */
+keys: Array<number>, 
+/**
+ * Where the chart splits by a second column (stacked bars, several lines, a heatmap's
+ * rows): that column's heading and this mark's value of it, as shown.
+ */
+series?: RegionSeries, 
+/**
+ * What the mark says, for a screen reader and a tooltip: "Aisha Khan: 237 conversations".
+ */
+label: string, };
+
+export type RegionSeries = { column: string, value: string, };
+
+export type RegionShape = { "kind": "rect", x: number, y: number, width: number, height: number, } | { "kind": "polygon", points: Array<[number, number]>, } | { "kind": "circle", cx: number, cy: number, r: number, };
+
 export type ReportTemplate = { 
 /**
  * Always `"report"`: tells a report file from any other JSON.
@@ -293,7 +325,14 @@ notice?: string,
  * "02:00 (+01:00)") where a column holds the same time twice. A drill-down names such a
  * bucket exactly with an RFC 3339 text (`2026-10-25T02:00:00+01:00`).
  */
-offsets?: Array<TimeOffsets>, };
+offsets?: Array<TimeOffsets>, 
+/**
+ * Where each mark of `chart_svg` lies (a bar, a slice, a point, a heatmap cell…) and
+ * which result row it shows, so the screen can lay a focusable, clickable region over
+ * it that opens the same drill-down as the table cell. Absent without a chart, or for
+ * a chart of more marks than anyone could pick one by one.
+ */
+chart_regions?: Array<ChartRegion>, };
 
 export type TemplateSummary = { 
 /**

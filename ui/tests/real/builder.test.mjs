@@ -318,3 +318,141 @@ test('a result of 64,911 rows scrolls with only the visible rows in the page', a
   assert.deepEqual(problems, []);
   await close();
 });
+
+test('conversations by agent as bars: a bar opens the rows behind it, by click and by keyboard', async () => {
+  const { page, problems, close } = await openBuilder();
+  await setUp(page, 'last_week');
+  const result = await resultAfter(
+    page,
+    (s) => s.period === 'last_week' && (s.group_by ?? []).some((g) => g.column === 'agent_name') && s.chart?.kind === 'bar',
+    () => field(page, 'Agent', 'Group by Agent'),
+  );
+  const regions = result.chart_regions ?? [];
+  assert.equal(regions.length, result.rows.length, 'one region per bar, one bar per agent');
+  assert.ok(regions.every((r) => r.shape.kind === 'rect' && r.row != null && r.column === 1), 'bars are rects naming their row');
+
+  // Independently: conversations created in the local days of last week, per agent.
+  const inWeek = world.conversations.filter((c) => {
+    const d = local(c.created_at).date;
+    return d >= LAST_WEEK[0] && d <= LAST_WEEK[1];
+  });
+  const behind = (agent) => inWeek.filter((c) => (c.agent_id == null ? null : agentName(c.agent_id)) === agent).length;
+
+  const overlay = page.getByTestId('chart-regions');
+  await overlay.waitFor();
+  const marks = page.getByTestId('chart-region');
+  assert.equal(await marks.count(), regions.length);
+
+  // Each region lies exactly on its bar as the page shows it, scaled with the chart.
+  for (const [i, r] of regions.entries()) {
+    const { x, y, width, height } = r.shape;
+    const [bar, region] = await page.evaluate(
+      ([i, x, y, width, height]) => {
+        const drawn = document.querySelector(`[data-testid=chart] svg:not(.chart-regions) rect[x="${x}"][y="${y}"][width="${width}"][height="${height}"]`);
+        const over = document.querySelectorAll('[data-testid=chart-region] .region-shape')[i];
+        const box = (el) => el && (({ left, top, width, height }) => ({ left, top, width, height }))(el.getBoundingClientRect());
+        return [box(drawn), box(over)];
+      },
+      [i, x, y, width, height],
+    );
+    assert.ok(bar, `bar ${i} is drawn at (${x}, ${y})`);
+    for (const k of ['left', 'top', 'width', 'height']) assert.ok(Math.abs(bar[k] - region[k]) < 0.75, `bar ${i} ${k}: ${bar[k]} vs ${region[k]}`);
+  }
+
+  // A named agent's bar, clicked: the drill-down counts its value, and the world agrees.
+  const named = regions.map((r, i) => [r, i]).filter(([r]) => result.rows[r.row][0] !== null);
+  assert.ok(named.length >= 3, `several agents worked last week (${named.length})`);
+  const [first, at] = named[0];
+  const agent = result.rows[first.row][0];
+  const value = result.rows[first.row][1];
+  assert.equal(await marks.nth(at).getAttribute('aria-label'), `${agent}: ${value.toLocaleString('en-US')} conversations`);
+  await marks.nth(at).click();
+  const drill = page.getByTestId('drill-count');
+  await drill.waitFor({ timeout: 60_000 });
+  assert.equal(Number(await drill.getAttribute('data-total')), value, `the rows behind ${agent}'s bar`);
+  assert.equal(value, behind(agent), `${agent}: the bar against the world`);
+  await page.screenshot({ path: join(results, 'builder-bar-drill.png') });
+  await page.getByRole('button', { name: 'Close' }).click();
+  await drill.waitFor({ state: 'detached' });
+
+  // From the keyboard: Tab moves from one bar to the next, Enter opens it.
+  const [second, next] = named[1];
+  await marks.nth(next - 1).focus();
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+  const agent2 = result.rows[second.row][0];
+  assert.ok(focused?.startsWith(`${agent2}: `), `Tab reaches the next bar (${focused})`);
+  await page.keyboard.press('Enter');
+  await drill.waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=drill-count]')?.getAttribute('data-total') != null);
+  assert.equal(Number(await drill.getAttribute('data-total')), result.rows[second.row][1], `the rows behind ${agent2}'s bar`);
+  assert.equal(result.rows[second.row][1], behind(agent2), `${agent2}: the bar against the world`);
+  assert.match(await page.getByRole('heading', { name: /^Rows behind/ }).innerText(), new RegExp(agent2));
+  assert.deepEqual(problems, []);
+  await close();
+});
+
+test('the Data and Custom columns previews show the joined columns and the computed values', async () => {
+  const { page, problems, close } = await openBuilder();
+  await setUp(page, 'last_week');
+  await page.getByRole('checkbox', { name: 'Agent', exact: true }).check();
+  const preview = async (stepTitle, step, wanted) => {
+    const response = page.waitForResponse((r) => r.url().endsWith('/api/preview') && JSON.parse(r.request().postData()).step === step && wanted(JSON.parse(r.request().postData()).spec), { timeout: 60_000 });
+    await page.getByRole('region', { name: stepTitle, exact: true }).getByRole('button', { name: 'Preview this step' }).click();
+    const r = await response;
+    const body = await r.json();
+    assert.equal(r.status(), 200, JSON.stringify(body));
+    await page.getByTestId(`preview-${step}`).waitFor();
+    return body;
+  };
+  const inWeek = new Map(
+    world.conversations
+      .filter((c) => {
+        const d = local(c.created_at).date;
+        return d >= LAST_WEEK[0] && d <= LAST_WEEK[1];
+      })
+      .map((c) => [String(c.id), c]),
+  );
+
+  const joined = await preview('Data', 'joins', (s) => (s.joins ?? []).some((j) => j.relation === 'agent'));
+  const col = (r, name) => {
+    const i = r.columns.findIndex((c) => c.name === name);
+    assert.ok(i >= 0, `${name} in ${r.columns.map((c) => c.name)}`);
+    return i;
+  };
+  assert.equal(Number(joined.total_rows), inWeek.size, 'a many-to-one join keeps one row per conversation');
+  const [idAt, nameAt, emailAt] = [col(joined, 'Conversation id'), col(joined, 'Agent name'), col(joined, 'Agent email')];
+  assert.ok(joined.rows.length > 50);
+  for (const row of joined.rows) {
+    const c = inWeek.get(String(row[idAt]));
+    assert.ok(c, `conversation ${row[idAt]} is of last week`);
+    assert.equal(row[nameAt], c.agent_id == null ? null : agentName(c.agent_id), `the agent of ${row[idAt]}`);
+    if (c.agent_id != null) assert.match(String(row[emailAt]), /@/);
+  }
+
+  await page.getByRole('button', { name: '+ Custom column' }).click();
+  const editor = page.locator('.custom-column-editor').last();
+  await editor.getByLabel('Name').fill('Shouted agent');
+  await editor.getByLabel('Formula').fill('upper(agent.name)');
+  await editor.getByLabel('Formula').press('Enter');
+  await editor.getByText(/^✓ gives/).waitFor({ timeout: 30_000 });
+  assert.equal(await editor.getByTestId('expression-error').count(), 0, 'a formula on a joined column checks as it runs');
+  await page.getByRole('button', { name: '+ Custom column' }).click();
+  const second = page.locator('.custom-column-editor').last();
+  await second.getByLabel('Name').fill('Local hour');
+  await second.getByLabel('Formula').fill('hour(created_at)');
+  await second.getByLabel('Formula').press('Enter');
+  const computed = await preview('Custom columns', 'columns', (s) => (s.columns ?? []).length === 2 && s.columns[1].expression === 'hour(created_at)' && s.columns[1].name === 'Local hour');
+  const [id2, name2, shoutAt, hourAt] = [col(computed, 'Conversation id'), col(computed, 'Agent name'), col(computed, 'Shouted agent'), col(computed, 'Local hour')];
+  assert.equal(Number(computed.total_rows), inWeek.size);
+  for (const row of computed.rows) {
+    const c = inWeek.get(String(row[id2]));
+    const name = c.agent_id == null ? null : agentName(c.agent_id);
+    assert.equal(row[name2], name);
+    assert.equal(row[shoutAt], name == null ? null : name.toUpperCase(), `upper(agent.name) of ${row[id2]}`);
+    assert.equal(Number(row[hourAt]), local(c.created_at).hour, `hour(created_at) of ${row[id2]} in ${TZ}`);
+  }
+  await page.screenshot({ path: join(results, 'builder-previews.png') });
+  assert.deepEqual(problems, []);
+  await close();
+});

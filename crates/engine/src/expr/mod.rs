@@ -97,7 +97,9 @@ pub struct ExpressionType {
 /// column being edited, pass a spec whose `columns` stop before it.
 pub fn check_expression(spec: &ReportSpec, text: &str) -> Result<ExpressionType, ExprError> {
     let tz: Tz = spec.timezone.as_deref().and_then(|t| t.trim().parse().ok()).unwrap_or(chrono_tz::UTC);
-    let mut cat = match Catalogue::for_dataset(&spec.dataset) {
+    // The joins' columns are known without reading data (a raw dataset's are not, and the
+    // check has no source): `agent.name` is checked like any other column.
+    let mut cat = match Catalogue::for_spec(spec, &crate::MemorySource::new()) {
         Ok(c) => c,
         Err(e) => return Err(ExprError::at(text, 0, text.chars().count(), e.to_string(), None)),
     };

@@ -1,9 +1,10 @@
 // The report builder: fields and metrics on the left, the report's steps as a notebook in the
 // middle, and the live result (chart and table) below, re-run as the report changes. Every
 // change is undoable (Ctrl+Z, Ctrl+Shift+Z or Ctrl+Y); every control is reachable by keyboard;
-// any number in the result opens the rows behind it.
+// any number in the result, and any bar, point, slice or cell of its chart, opens the rows
+// behind it.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Backend, CellKey, FieldInfo, MetricInfo, ReportResult, ReportSpec } from '../../backend';
+import type { Backend, CellKey, ChartRegion, FieldInfo, MetricInfo, ReportResult, ReportSpec } from '../../backend';
 import { toBackendError } from '../../backend';
 import { builderCalls, type DatasetChoice } from '../../backend/builder';
 import { Chart } from '../Chart';
@@ -110,9 +111,11 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
   const change = history.set;
   const props = { spec, change, fields, metrics, calls };
 
-  const openDrill = (result: ReportResult, row: number, column: number) => {
+  // A table cell is picked by every group of its row; a chart mark by the groups its region
+  // names (a pie slice that adds up the series, by its category alone).
+  const openDrill = (result: ReportResult, row: number, column: number, groups?: number[]) => {
     const keys: CellKey[] = [];
-    for (let j = 0; j < result.groups; j++) keys.push({ column: result.columns[j].name, value: result.rows[row][j] });
+    for (const j of groups ?? Array.from({ length: result.groups }, (_, j) => j)) keys.push({ column: result.columns[j].name, value: result.rows[row][j] });
     // A pivoted result's measure columns carry the pivoted value in their heading.
     if (spec.pivot) keys.push({ column: spec.pivot.column, value: result.columns[column].name });
     const title = keys.length ? keys.map((k) => `${k.column}: ${k.value ?? '—'}`).join(' · ') : 'All rows';
@@ -171,7 +174,7 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
         <div className="result-column">
           <section className="builder-result" aria-labelledby="result-heading" aria-busy={run.kind === 'running'}>
             <h2 id="result-heading">Result</h2>
-            <ResultPane run={run} onCell={openDrill} />
+            <ResultPane run={run} onCell={openDrill} onRegion={(r, region) => region.row != null && openDrill(r, region.row, region.column, region.keys)} />
           </section>
           {drill.kind !== 'closed' && (
             <section className="drill" role="dialog" aria-labelledby="drill-heading" data-testid="drill">
@@ -199,7 +202,7 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
   );
 }
 
-function ResultPane({ run, onCell }: { run: Run; onCell: (result: ReportResult, row: number, column: number) => void }) {
+function ResultPane({ run, onCell, onRegion }: { run: Run; onCell: (result: ReportResult, row: number, column: number) => void; onRegion: (result: ReportResult, region: ChartRegion) => void }) {
   if (run.kind === 'idle' || run.kind === 'running') {
     return <p className="muted" role="status">Running the report…</p>;
   }
@@ -221,7 +224,7 @@ function ResultPane({ run, onCell }: { run: Run; onCell: (result: ReportResult, 
         </p>
       )}
       {r.rows.length === 0 && !r.notice && <p className="empty">No rows: nothing matches this report.</p>}
-      {r.chart_svg && <Chart svg={r.chart_svg} title={r.title} />}
+      {r.chart_svg && <Chart svg={r.chart_svg} title={r.title} regions={r.chart_regions} onRegion={(region) => onRegion(r, region)} />}
       {r.rows.length > 0 && <VirtualTable result={r} label={r.title} onCell={(row, column) => onCell(r, row, column)} />}
     </div>
   );
