@@ -240,20 +240,27 @@ describe('the app inside the desktop shell', () => {
     const seen = await page.evaluate(`(() => {${LOOK}})()`);
     assert.ok(reportShown(seen) && seen.chartBars === 1 && seen.chartLines === 1, JSON.stringify(seen));
 
-    await page.getByRole('button', { name: 'Export to Excel' }).click();
-    await page.getByText('Saved to /tmp/exports/chosen.xlsx').waitFor();
-    await page.getByRole('button', { name: 'Export CSV' }).click();
-    await page.getByText('Saved to /tmp/exports/chosen.csv').waitFor();
+    // The export dialog: the native save dialog (the dialog plugin) in the remembered folder,
+    // the writing through the workspace's named call.
+    await page.getByRole('button', { name: 'Export…' }).click();
+    const exportDialog = page.getByRole('dialog');
+    await exportDialog.getByRole('button', { name: 'Save…' }).click();
+    await exportDialog.getByText('Saved to /tmp/exports/chosen.xlsx').waitFor();
+    await exportDialog.getByLabel('CSV for a spreadsheet (.csv)').check();
+    await exportDialog.getByRole('button', { name: 'Save…' }).click();
+    await exportDialog.getByText('Saved to /tmp/exports/chosen.csv').waitFor();
+    await exportDialog.getByRole('button', { name: 'Close' }).click();
     log = await calls();
     const dialogs = log.filter((c) => c.cmd === 'plugin:dialog|save').map((c) => c.args.options);
-    assert.equal(dialogs[0].defaultPath, 'Daily volume inbox.xlsx');
+    assert.equal(dialogs[0].defaultPath, '/home/me/Documents/Daily volume inbox.xlsx');
     assert.deepEqual(dialogs[0].filters, [{ name: 'Excel workbook', extensions: ['xlsx'] }]);
     assert.equal(dialogs[1].defaultPath, '/tmp/exports/Daily volume inbox.csv', 'the last folder is remembered');
-    assert.deepEqual(log.filter((c) => c.cmd === 'export_report')[0].args, {
-      path: '/r/daily.json',
-      params: [['period', 'last_30_days']],
-      outPath: '/tmp/exports/chosen.xlsx',
-    });
+    const exportCalls = log.filter((c) => c.cmd === 'api' && c.args.name === 'export').map((c) => c.args.args);
+    assert.deepEqual(exportCalls[0].target, { kind: 'report', path: '/r/daily.json', params: [['period', 'last_30_days']] });
+    assert.equal(exportCalls[0].format, 'xlsx');
+    assert.equal(exportCalls[0].out_path, '/tmp/exports/chosen.xlsx', 'the extension the save dialog left out is added');
+    assert.equal(exportCalls[1].format, 'csv');
+    assert.deepEqual(exportCalls[1].options.csv, { bom: true, delimiter: ',', decimal: '.', date_format: null });
 
     await page.getByLabel('Period').selectOption('yesterday');
     const alert = page.getByRole('alert');
