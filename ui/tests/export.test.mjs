@@ -160,4 +160,14 @@ describe('the export dialog', () => {
     await page.getByRole('dialog').getByRole('alert').getByText('Type where to save the file').waitFor();
     await close();
   });
+
+  test('a damaged settings file is said, and the export still works', async () => {
+    const { page, problems, close } = await openExport('&fail=settings');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('export-settings-notice').getByText(/were damaged.*Choose the folder again/).waitFor();
+    await dialog.getByRole('button', { name: 'Save…' }).click();
+    await dialog.getByText(`Saved to ${DOCUMENTS}/${FIRST_RESPONSE}.xlsx`).waitFor();
+    assert.deepEqual(problems, []);
+    await close();
+  });
 });

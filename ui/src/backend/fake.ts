@@ -44,6 +44,8 @@ export interface FakeOptions {
   cancelExport?: boolean;
   /** Play the browser bridge: no native save dialog, so the export dialog shows a path field. */
   noSaveDialog?: boolean;
+  /** The workspace's export settings file was damaged (and replaced): the dialog says so. */
+  damagedExportSettings?: boolean;
   /** The moment the fake takes as now (default: the real clock). */
   now?: number;
   /** Milliseconds the demo sync (and each connection's sync) takes. */
@@ -426,7 +428,10 @@ export class FakeBackend implements Backend {
   };
 
   async exportSettings(): Promise<ExportSettings> {
-    return { last_folder: this.lastExportFolder, csv: this.lastCsv, png: null, suggested_folder: this.lastExportFolder ?? '/home/demo/Documents', notice: null };
+    const notice = this.options.damagedExportSettings && this.exports.length === 0
+      ? 'The export settings in /home/demo/Switchboard/demo/export-settings.json were damaged (expected value at line 1 column 1); they were reset, and the damaged file kept as export-settings.json.damaged. Choose the folder again.'
+      : null;
+    return { last_folder: this.lastExportFolder, csv: this.lastCsv, png: null, suggested_folder: this.lastExportFolder ?? '/home/demo/Documents', notice };
   }
 
   async exportTo(target: ExportTarget, format: ExportFormat, options: ExportChoices, outPath: string): Promise<ExportDone> {

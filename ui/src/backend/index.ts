@@ -138,6 +138,7 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
     damagedTemplate: fail.has('template'),
     cancelExport: query.get('cancel') === 'export',
     noSaveDialog: query.get('savedialog') === 'none',
+    damagedExportSettings: fail.has('settings'),
     // A fixed clock makes the fake's periods, and so its numbers, the same on every run.
     now: query.has('now') && !Number.isNaN(Date.parse(query.get('now')!)) ? Date.parse(query.get('now')!) : undefined,
     syncMs: query.has('syncMs') ? Number(query.get('syncMs')) : undefined,
