@@ -183,3 +183,32 @@ test('a built-in report exported to CSV (semicolon, decimal comma) and Excel hol
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the builder’s result is exported under the name given in the builder, to the folder remembered', async () => {
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, locale: 'en-US', timezoneId: 'America/New_York' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  const ran = page.waitForResponse((r) => r.url().endsWith('/api/run_spec'), { timeout: 60_000 });
+  await page.goto(`${origin}/?backend=http#/builder/${encodeURIComponent(REPORT)}`);
+  const shown = await (await ran).json();
+  await page.locator('[data-testid=builder-result]').waitFor({ timeout: 60_000 });
+  await page.locator('#report-name').fill('First replies, draft');
+  await page.getByRole('button', { name: 'Export…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export First replies, draft' });
+  await dialog.getByLabel('Excel workbook (.xlsx)').check();
+  const out = join(tmp, 'exports');
+  const path = dialog.getByLabel('Save to');
+  assert.equal(await path.inputValue(), join(out, 'First replies, draft.xlsx'), 'named after the builder’s report, in the last folder');
+  await dialog.getByLabel('Include the details block').uncheck();
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await dialog.getByText(`Saved to ${join(out, 'First replies, draft.xlsx')}`).waitFor({ timeout: 60_000 });
+  const files = unzip(readFileSync(join(out, 'First replies, draft.xlsx')));
+  assert.match(files['xl/workbook.xml'], /<sheet name="First replies, draft"/, 'the sheet is named after the report');
+  const rows = sheetRows(files, 'xl/worksheets/sheet1.xml');
+  assert.deepEqual(rows[0], shown.columns.map((c) => c.name), 'no details block: the header on row 1');
+  assert.equal(rows.length - 1, shown.rows.length, 'every row of the result');
+  assert.equal(rows[1][0], shown.rows[0][0]);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
