@@ -288,7 +288,7 @@ async fn api(name: String, args: serde_json::Value, state: State<'_, AppState>) 
 async fn export_report(path: String, params: Vec<(String, String)>, out_path: String, state: State<'_, AppState>) -> Result<String, AppError> {
     let ws = state.workspace()?;
     let format = ExportFormat::from_path(&out_path).ok_or_else(|| {
-        AppError::new(ErrorCode::FileError, format!("Cannot tell the format of {out_path}: name the file .xlsx, .csv, .svg or .png."))
+        AppError::new(ErrorCode::FileError, format!("Cannot tell the format of {out_path}: name the file .xlsx, .csv, .pdf, .svg or .png."))
     })?;
     off_ui(move || {
         let t = switchboard_workspace::load_template(&path)?;

@@ -11,6 +11,8 @@ export function installTauriMock() {
   window.__calls = calls;
   // After `open_workspace`, the person's own workspace with the connections saved in it.
   let own = null;
+  // The folder the last export went to, as the workspace's export-settings.json keeps it.
+  let exportFolder = null;
   const connection = (c) => ({
     id: c.id,
     name: c.name,
@@ -141,6 +143,14 @@ export function installTauriMock() {
           return '/tmp/exports/chosen'; // the person typed a name without the extension
         case 'export_report':
           return args.outPath;
+        // The workspace's named calls the export dialog makes (switchboard_workspace::api).
+        case 'api':
+          if (args.name === 'export_settings') return { last_folder: exportFolder, csv: null, png: null, suggested_folder: exportFolder ?? '/home/me/Documents', notice: null };
+          if (args.name === 'export') {
+            exportFolder = args.args.out_path.slice(0, args.args.out_path.lastIndexOf('/'));
+            return { path: args.args.out_path, notice: null };
+          }
+          throw { code: 'not_found', message: `Switchboard has no call named "${args.name}".` };
         default:
           throw { code: 'internal', message: `unknown command ${cmd}` };
       }

@@ -1,5 +1,6 @@
 //! `switchboard`: the same engine as the desktop app, headless. Serve the simulator, sync a
-//! connection into a workspace, list and run report templates to CSV, Excel, SVG or PNG.
+//! connection into a workspace, list and run report templates and dashboards to CSV, Excel,
+//! PDF, SVG or PNG.
 //!
 //! With no `--workspace`, commands use the demo workspace (created and synced on first use
 //! from the built-in simulator), so `switchboard run reports/<template> --out x.xlsx` works on
@@ -140,7 +141,8 @@ enum Command {
     },
     /// Run a report template and write the result to a file.
     ///
-    /// The format follows the file name: .xlsx (Excel), .csv, .svg or .png (the chart).
+    /// The format follows the file name: .xlsx (Excel), .csv, .pdf (chart and table), .svg or
+    /// .png (the chart; --width, --height and --dpi set its size).
     Run {
         /// A template file (for example reports/median-first-response-by-agent.json) or
         /// builtin:<name>.
@@ -228,20 +230,22 @@ enum TemplateCommand {
 
 #[derive(Subcommand)]
 enum DashboardCommand {
-    /// Run every report of a dashboard with shared parameters; with --out book.xlsx, write
-    /// them to a workbook.
+    /// Run every report of a dashboard with shared parameters; with --out book.xlsx or
+    /// --out dash.pdf, write them to one workbook (a sheet per report) or one PDF.
     Run {
         /// A dashboard template file.
         dashboard: String,
         /// Parameter values shared by every report, e.g. --param period=last_week.
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
-        /// An .xlsx file; without it, a summary of each report is printed.
+        /// An .xlsx or .pdf file; without it, a summary of each report is printed.
         #[arg(long, short)]
         out: Option<PathBuf>,
         /// Workspace folder; default: the demo workspace.
         #[arg(long)]
         workspace: Option<PathBuf>,
+        #[command(flatten)]
+        export: ExportFlags,
     },
 }
 
@@ -254,8 +258,9 @@ fn parse_params(params: Vec<String>) -> anyhow::Result<BTreeMap<String, String>>
     Ok(p)
 }
 
-/// How the file is written (CSV and XLSX options).
-#[derive(clap::Args, Debug)]
+/// How the file is written: CSV, XLSX and PNG options. Each applies to its format only, and
+/// giving one for another format is an error rather than silently ignored.
+#[derive(clap::Args, Debug, Default)]
 struct ExportFlags {
     /// CSV: start with a UTF-8 byte order mark so Excel reads accents right (the default).
     #[arg(long, overrides_with = "no_bom")]
@@ -264,11 +269,11 @@ struct ExportFlags {
     #[arg(long, overrides_with = "bom")]
     no_bom: bool,
     /// CSV: the column separator: ',' (default), ';' or 'tab'.
-    #[arg(long, value_name = "CHAR", default_value = ",")]
-    delimiter: String,
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<String>,
     /// CSV: the decimal mark: '.' (default) or ',' (needs --delimiter ';' or tab).
-    #[arg(long, value_name = "CHAR", default_value = ".")]
-    decimal: String,
+    #[arg(long, value_name = "CHAR")]
+    decimal: Option<String>,
     /// CSV: dates as this strftime pattern instead of ISO (2026-03-02), e.g. '%d.%m.%Y'.
     #[arg(long, value_name = "PATTERN")]
     date_format: Option<String>,
@@ -279,31 +284,77 @@ struct ExportFlags {
     /// timezone, sync time), so the header is on row 1.
     #[arg(long)]
     no_metadata: bool,
+    /// PNG: width in pixels (default 960).
+    #[arg(long, value_name = "PIXELS")]
+    width: Option<u32>,
+    /// PNG: height in pixels (default 480).
+    #[arg(long, value_name = "PIXELS")]
+    height: Option<u32>,
+    /// PNG: dots per inch (default 96; 192 or 300 for print). Text and lines scale with it.
+    #[arg(long, value_name = "DPI")]
+    dpi: Option<f64>,
 }
 
 impl ExportFlags {
-    fn options(&self, params: &BTreeMap<String, String>) -> anyhow::Result<switchboard_workspace::ExportOptions> {
-        let delimiter = match self.delimiter.as_str() {
-            "," => b',',
-            ";" => b';',
-            "tab" | "\\t" | "\t" => b'\t',
-            other => anyhow::bail!("--delimiter {other:?}: use ',', ';' or 'tab'"),
-        };
-        let decimal = match self.decimal.as_str() {
-            "." => b'.',
-            "," => b',',
-            other => anyhow::bail!("--decimal {other:?}: use '.' or ','"),
-        };
-        let dates = match (&self.date_format, &self.datetime_format) {
-            (None, None) => switchboard_render::CsvDates::Iso,
-            (date, date_time) => {
-                let date = date.clone().unwrap_or_else(|| "%Y-%m-%d".into());
-                let date_time = date_time.clone().unwrap_or_else(|| format!("{date} %H:%M"));
-                switchboard_render::CsvDates::Pattern { date, date_time }
-            }
-        };
-        let csv = switchboard_render::CsvOptions { bom: !self.no_bom, delimiter, decimal, dates };
-        Ok(switchboard_workspace::ExportOptions { csv, xlsx_metadata: !self.no_metadata, params: params.clone() })
+    /// The flags given, by the format they belong to.
+    fn given(&self) -> Vec<(ExportFormat, &'static str)> {
+        let mut v = vec![];
+        let csv = [
+            (self.bom, "--bom"),
+            (self.no_bom, "--no-bom"),
+            (self.delimiter.is_some(), "--delimiter"),
+            (self.decimal.is_some(), "--decimal"),
+            (self.date_format.is_some(), "--date-format"),
+            (self.datetime_format.is_some(), "--datetime-format"),
+        ];
+        v.extend(csv.into_iter().filter(|(on, _)| *on).map(|(_, f)| (ExportFormat::Csv, f)));
+        if self.no_metadata {
+            v.push((ExportFormat::Xlsx, "--no-metadata"));
+        }
+        let png = [(self.width.is_some(), "--width"), (self.height.is_some(), "--height"), (self.dpi.is_some(), "--dpi")];
+        v.extend(png.into_iter().filter(|(on, _)| *on).map(|(_, f)| (ExportFormat::Png, f)));
+        v
+    }
+
+    /// The export choices for `format`; a flag meant for another format is refused.
+    fn choices(&self, format: ExportFormat) -> anyhow::Result<switchboard_workspace::ExportChoices> {
+        if let Some((belongs, flag)) = self.given().into_iter().find(|(f, _)| *f != format) {
+            anyhow::bail!(
+                "{flag} applies to .{} files only, and this export is .{}: leave it out, or name the output .{}.",
+                belongs.extension(),
+                format.extension(),
+                belongs.extension()
+            );
+        }
+        let defaults = switchboard_workspace::ExportChoices::default();
+        Ok(switchboard_workspace::ExportChoices {
+            csv: switchboard_workspace::CsvChoices {
+                bom: !self.no_bom,
+                delimiter: self.delimiter.clone().unwrap_or(defaults.csv.delimiter),
+                decimal: self.decimal.clone().unwrap_or(defaults.csv.decimal),
+                date_format: self.date_format.clone(),
+                datetime_format: self.datetime_format.clone(),
+            },
+            xlsx_metadata: !self.no_metadata,
+            png: switchboard_workspace::PngChoices {
+                width: self.width.unwrap_or(defaults.png.width),
+                height: self.height.unwrap_or(defaults.png.height),
+                dpi: self.dpi.unwrap_or(defaults.png.dpi),
+            },
+        })
+    }
+}
+
+/// The format named by `out`'s extension, if `formats` has it.
+fn format_of(out: &std::path::Path, formats: &[ExportFormat], what: &str) -> anyhow::Result<ExportFormat> {
+    let names: Vec<String> = formats.iter().map(|f| format!(".{}", f.extension())).collect();
+    let list = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    match ExportFormat::from_path(&out.to_string_lossy()).filter(|f| formats.contains(f)) {
+        Some(f) => Ok(f),
+        None => anyhow::bail!("Cannot write {what} to {}: name the file {list}.", out.display()),
     }
 }
 
@@ -538,17 +589,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run { template, out, params, workspace, export } => {
-            let ws = open_workspace(workspace.as_ref(), true).await?;
-            let format = ExportFormat::from_path(&out.to_string_lossy()).ok_or_else(|| {
-                anyhow::anyhow!("Cannot tell the format of {}: name the file .xlsx, .csv, .svg or .png.", out.display())
-            })?;
+            // Flags and options are checked before the workspace opens or the report runs.
+            let format = format_of(&out, &switchboard_workspace::REPORT_FORMATS, "a report")?;
             let t = switchboard_workspace::load_template(&template)?;
             let p = parse_params(params)?;
-            let options = export.options(&p)?;
-            // A bad CSV combination is refused before the report runs.
-            if format == ExportFormat::Csv {
-                options.csv.check()?;
-            }
+            let options = export.choices(format)?.to_options(format, &p)?;
+            let ws = open_workspace(workspace.as_ref(), true).await?;
             let run = ws.run_template(&t, &p, chrono::Utc::now())?;
             ws.export_with(&run, &out, format, &options)?;
             println!("{}: {} rows → {}", t.name, run.output.frame.height(), out.display());
@@ -610,9 +656,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Dashboard { command: DashboardCommand::Run { dashboard, params, out, workspace } } => {
+        Command::Dashboard { command: DashboardCommand::Run { dashboard, params, out, workspace, export } } => {
             let d = switchboard_workspace::load_dashboard(&dashboard)?;
             let p = parse_params(params)?;
+            let target = match &out {
+                Some(out) => {
+                    let format = format_of(out, &switchboard_workspace::DASHBOARD_FORMATS, "a dashboard")?;
+                    Some((out, format, export.choices(format)?.to_options(format, &p)?))
+                }
+                None if !export.given().is_empty() => anyhow::bail!("{} needs a file to write: add --out dash.xlsx or --out dash.pdf.", export.given()[0].1),
+                None => None,
+            };
             let ws = open_workspace(workspace.as_ref(), true).await?;
             let run = ws.run_dashboard(&d, &p, chrono::Utc::now())?;
             for (id, r) in &run.tiles {
@@ -621,11 +675,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     Err(e) => println!("{id}: could not run: {e}"),
                 }
             }
-            if let Some(out) = out {
-                if ExportFormat::from_path(&out.to_string_lossy()) != Some(ExportFormat::Xlsx) {
-                    anyhow::bail!("A dashboard is written to one Excel workbook: name the file .xlsx.");
-                }
-                ws.export_dashboard_xlsx(&run, &out)?;
+            if let Some((out, format, options)) = target {
+                ws.export_dashboard_with(&run, out, format, &options)?;
                 println!("{} → {}", d.name, out.display());
             }
             Ok(())
@@ -721,5 +772,105 @@ fn print_status(ws: &Workspace) {
         if let Some(e) = c.last_error {
             println!("    last error: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The `run` and `dashboard run` commands end to end on a synced demo workspace, each
+    //! file opened with an independent reader; and the flag checks, which need no data.
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("switchboard").chain(args.iter().copied())).unwrap()
+    }
+
+    fn error_of(args: &[&str]) -> String {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        format!("{:#}", rt.block_on(run(cli(args))).unwrap_err())
+    }
+
+    #[test]
+    fn a_flag_for_another_format_or_an_unknown_extension_is_refused_before_anything_runs() {
+        // No workspace is opened for these: the error comes first (the folder stays empty).
+        let ws = tempfile::tempdir().unwrap();
+        let w = ws.path().to_str().unwrap();
+        let e = error_of(&["run", "builtin:median-first-response-by-agent.json", "--out", "x.docx", "--workspace", w]);
+        assert!(e.contains("name the file .xlsx, .csv, .pdf, .png or .svg"), "{e}");
+        let e = error_of(&["run", "builtin:median-first-response-by-agent.json", "--out", "x.pdf", "--width", "800", "--workspace", w]);
+        assert!(e.contains("--width applies to .png files only, and this export is .pdf"), "{e}");
+        let e = error_of(&["run", "builtin:median-first-response-by-agent.json", "--out", "x.xlsx", "--delimiter", ";", "--workspace", w]);
+        assert!(e.contains("--delimiter applies to .csv files only"), "{e}");
+        let e = error_of(&["run", "builtin:median-first-response-by-agent.json", "--out", "x.png", "--no-metadata", "--workspace", w]);
+        assert!(e.contains("--no-metadata applies to .xlsx files only"), "{e}");
+        let e = error_of(&["run", "builtin:median-first-response-by-agent.json", "--out", "x.csv", "--decimal", ",", "--workspace", w]);
+        assert!(e.contains("semicolon or a tab"), "{e}");
+        assert_eq!(std::fs::read_dir(ws.path()).unwrap().count(), 0, "nothing opened or written");
+    }
+
+    #[test]
+    fn reports_go_to_pdf_and_sized_png_and_dashboards_to_pdf_and_xlsx() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws_dir = dir.path().join("ws");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        {
+            let ws = Workspace::open_demo(&ws_dir, Workspace::today()).unwrap();
+            rt.block_on(ws.sync_demo(Arc::new(AtomicBool::new(false)), &mut |_| {})).unwrap();
+        }
+        let w = ws_dir.to_str().unwrap();
+        let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let report = "builtin:median-first-response-by-agent.json";
+        let period = "period=last_30_days";
+
+        let png = out("chart.png");
+        rt.block_on(run(cli(&["run", report, "--param", period, "--out", &png, "--width", "1600", "--height", "900", "--dpi", "300", "--workspace", w]))).unwrap();
+        let reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap())).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (1600, 900));
+        assert_eq!(reader.info().pixel_dims.unwrap().xppu, 11811, "300 DPI is 11,811 pixels per metre");
+
+        let pdf = out("report.pdf");
+        rt.block_on(run(cli(&["run", report, "--param", period, "--out", &pdf, "--workspace", w]))).unwrap();
+        let doc = lopdf::Document::load(&pdf).unwrap();
+        assert_eq!(doc.get_pages().len(), 2, "the chart page and the table page");
+        let info = doc.get_object(doc.trailer.get(b"Info").unwrap().as_reference().unwrap()).unwrap().as_dict().unwrap();
+        let title = String::from_utf8_lossy(info.get(b"Title").unwrap().as_str().unwrap()).into_owned();
+        assert!(title.contains("Median first response time by agent"), "the PDF is titled after the report: {title:?}");
+
+        let svg = out("chart.svg");
+        rt.block_on(run(cli(&["run", report, "--param", period, "--out", &svg, "--workspace", w]))).unwrap();
+        assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+        // A dashboard of two built-in reports, written as a PDF and as a workbook.
+        let tile = |i: u32, path: &str| {
+            let t = switchboard_workspace::load_template(path).unwrap();
+            template::DashboardTile { id: format!("t{i}"), title: t.name.clone(), layout: template::TileLayout { x: 0, y: i * 4, w: 12, h: 4 }, spec: t.spec, from: None }
+        };
+        let dashboard = template::DashboardTemplate {
+            switchboard: "dashboard".into(),
+            version: 2,
+            id: "monday".into(),
+            name: "Monday".into(),
+            columns: 12,
+            parameters: vec![template::Parameter { name: "period".into(), kind: template::ParameterType::Period, default: "last_7_days".into(), ..Default::default() }, template::Parameter { name: "inbox".into(), kind: template::ParameterType::Inbox, ..Default::default() }],
+            tiles: vec![tile(0, report), tile(1, "builtin:conversations-per-day-by-inbox.json")],
+            ..Default::default()
+        };
+        let d = out("monday.json");
+        std::fs::write(&d, serde_json::to_string(&dashboard).unwrap()).unwrap();
+        let dash_pdf = out("dash.pdf");
+        rt.block_on(run(cli(&["dashboard", "run", &d, "--param", period, "--out", &dash_pdf, "--workspace", w]))).unwrap();
+        assert!(lopdf::Document::load(&dash_pdf).unwrap().get_pages().len() >= 3, "two reports, each from a new page");
+        let book = out("dash.xlsx");
+        rt.block_on(run(cli(&["dashboard", "run", &d, "--param", period, "--out", &book, "--no-metadata", "--workspace", w]))).unwrap();
+        use calamine::Reader;
+        let mut xlsx: calamine::Xlsx<_> = calamine::open_workbook(&book).unwrap();
+        let first = xlsx.sheet_names()[0].clone();
+        assert!(first.starts_with("Median first response"), "{first}");
+        assert_eq!(xlsx.worksheet_range(&first).unwrap().get_value((0, 0)).unwrap().to_string(), "Agent", "--no-metadata: the header on row 1");
+
+        let e = error_of(&["dashboard", "run", &d, "--out", &out("dash.csv"), "--workspace", w]);
+        assert!(e.contains("Cannot write a dashboard") && e.contains("name the file .xlsx or .pdf"), "{e}");
+        let e = error_of(&["dashboard", "run", &d, "--out", &out("dash.pdf"), "--width", "10", "--workspace", w]);
+        assert!(e.contains("--width applies to .png files only"), "{e}");
     }
 }

@@ -546,9 +546,21 @@ pub enum ExportFormat {
     Csv,
     Svg,
     Png,
+    Pdf,
 }
 
 impl ExportFormat {
+    /// The file extension, which is also the name the app and the CLI use.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Svg => "svg",
+            ExportFormat::Png => "png",
+            ExportFormat::Pdf => "pdf",
+        }
+    }
+
     pub fn from_path(path: &str) -> Option<ExportFormat> {
         let ext = path.rsplit('.').next()?.to_ascii_lowercase();
         Some(match ext.as_str() {
@@ -556,6 +568,7 @@ impl ExportFormat {
             "csv" => ExportFormat::Csv,
             "svg" => ExportFormat::Svg,
             "png" => ExportFormat::Png,
+            "pdf" => ExportFormat::Pdf,
             _ => return None,
         })
     }

@@ -89,6 +89,36 @@ pub fn call(ws: &Workspace, name: &str, args: &Value, now: DateTime<Utc>) -> Res
             let values = switchboard_engine::column_values(&spec, &column, &search, 200, ws.frames(), now)?;
             to_json(values.into_iter().map(|(value, count)| serde_json::json!({ "value": value, "count": count })).collect::<Vec<_>>())
         }
+        // ---- Exports (the export dialog): one entry for every target and format, and what the
+        // dialog remembers between exports. ----
+        "export" => {
+            let target: crate::ExportTarget = arg(args, "target")?;
+            let format: switchboard_model::ipc::ExportFormat = arg(args, "format")?;
+            let choices: crate::ExportChoices = opt_arg(args, "options")?.unwrap_or_default();
+            let out_path: String = arg(args, "out_path")?;
+            if out_path.trim().is_empty() {
+                return Err(WorkspaceError::BadInput("Choose where to save the file: no file name was given.".into()));
+            }
+            let written = ws.export_target(&target, format, &choices, std::path::Path::new(out_path.trim()), now)?;
+            // The file is saved; failing to remember its folder only costs the next dialog
+            // its suggestion, so it is said, not raised.
+            let folder = written.parent().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let csv = (format == switchboard_model::ipc::ExportFormat::Csv).then_some(&choices.csv);
+            let png = (format == switchboard_model::ipc::ExportFormat::Png).then_some(&choices.png);
+            let notice = crate::remember_export(ws.dir(), &folder, csv, png).err().map(|e| format!("Saved, but the folder could not be remembered: {e}"));
+            Ok(serde_json::json!({ "path": written.to_string_lossy(), "notice": notice }))
+        }
+        "export_formats" => {
+            let target: crate::ExportTarget = arg(args, "target")?;
+            to_json(target.formats())
+        }
+        "export_settings" => to_json(crate::load_export_settings(ws.dir())),
+        "remember_export_folder" => {
+            let folder: String = arg(args, "folder")?;
+            crate::remember_export(ws.dir(), &folder, None, None)?;
+            to_json(crate::load_export_settings(ws.dir()))
+        }
+        // ---- End of exports. ----
         other => Err(WorkspaceError::NotFound(format!("Switchboard has no call named \"{other}\"."))),
     }
 }

@@ -18,18 +18,22 @@ pub mod api;
 mod connections;
 mod demo;
 mod error;
+mod export;
 mod library;
 mod report;
+mod settings;
 mod watch;
 
 pub use connections::{Connection, Keychain, MemorySecrets, RejectedRecord, SecretStore};
 pub use demo::{DemoWorld, DEMO_CONNECTION};
 pub use error::WorkspaceError;
+pub use export::{out_path_for, CsvChoices, ExportChoices, ExportTarget, PngChoices, DASHBOARD_FORMATS, REPORT_FORMATS};
 pub use library::{
     builtin_templates, file_version, list_templates, load_any, load_dashboard, load_template, slug, AnyTemplate, Library, BUILTIN_PREFIX,
     LIBRARY_SETTINGS_FILE,
 };
 pub use report::{DashboardRun, ExportOptions, ReportRun};
+pub use settings::{load_export_settings, remember_export, save_export_settings, ExportSettings, LoadedExportSettings, EXPORT_SETTINGS_FILE};
 pub use watch::{watch, LibraryWatcher};
 
 use serde::{Deserialize, Serialize};

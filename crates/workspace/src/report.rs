@@ -9,7 +9,7 @@ use switchboard_model::ipc::{ChartRegion, ExportFormat, ReportResult};
 use switchboard_model::ipc::{DashboardResult, DashboardTileResult};
 use switchboard_model::spec::{ChartKind, ReportSpec};
 use switchboard_model::template::{DashboardTemplate, ReportTemplate};
-use switchboard_render::{CsvOptions, DashboardSheet, ExportMeta, ResultTable, XlsxOptions};
+use switchboard_render::{CsvOptions, DashboardSheet, ExportMeta, PdfReport, PngOptions, ResultTable, XlsxOptions};
 
 /// How an export is written, beyond its format (the CLI's flags and the app's export dialog).
 #[derive(Debug, Clone)]
@@ -20,11 +20,13 @@ pub struct ExportOptions {
     pub xlsx_metadata: bool,
     /// The parameters the report ran with, listed in the XLSX block.
     pub params: BTreeMap<String, String>,
+    /// Pixel size and density of a PNG chart.
+    pub png: PngOptions,
 }
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { csv: CsvOptions::default(), xlsx_metadata: true, params: BTreeMap::new() }
+        ExportOptions { csv: CsvOptions::default(), xlsx_metadata: true, params: BTreeMap::new(), png: PngOptions { width_px: CHART_SIZE.0, height_px: CHART_SIZE.1, dpi: 96.0 } }
     }
 }
 
@@ -128,12 +130,40 @@ impl Workspace {
 
     /// Writes a dashboard run to one workbook, one sheet per report, in reading order.
     pub fn export_dashboard_xlsx(&self, run: &DashboardRun, path: &Path) -> Result<(), WorkspaceError> {
+        self.export_dashboard_with(run, path, ExportFormat::Xlsx, &ExportOptions::default())
+    }
+
+    /// Writes a dashboard run to one file: a workbook (one sheet per report) or a PDF (each
+    /// report from a new page), in reading order. Nothing is written if a report failed: a
+    /// dashboard file with a report missing would read as complete.
+    pub fn export_dashboard_with(&self, run: &DashboardRun, path: &Path, format: ExportFormat, opts: &ExportOptions) -> Result<(), WorkspaceError> {
         if let Some((id, Err(e))) = run.tiles.iter().find(|(_, r)| r.is_err()) {
             return Err(WorkspaceError::BadInput(format!("The report {id:?} of this dashboard could not run ({e}); fix it before exporting.")));
         }
         let runs: Vec<&ReportRun> = run.tiles.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
-        self.export_reports_xlsx(&runs, path, &ExportOptions::default())?;
+        match format {
+            ExportFormat::Xlsx => self.export_reports_xlsx(&runs, path, opts)?,
+            ExportFormat::Pdf => {
+                let reports: Vec<PdfReport> = runs.iter().map(|r| PdfReport { table: r.table(), chart: Self::pdf_chart(r) }).collect();
+                switchboard_render::write_pdf(path, &reports)?;
+            }
+            other => {
+                return Err(WorkspaceError::BadInput(format!(
+                    "A dashboard is exported as an Excel workbook (.xlsx) or a PDF (.pdf), not as .{}.",
+                    other.extension()
+                )))
+            }
+        }
         Ok(())
+    }
+
+    /// The chart a PDF page draws: the report's, when it has rows to draw and is not a table.
+    fn pdf_chart(run: &ReportRun) -> Option<switchboard_model::spec::ChartSpec> {
+        run.template.spec.chart.clone().filter(|c| {
+            switchboard_render::draws_chart(c.kind)
+                && run.output.frame.height() > 0
+                && (run.output.frame.height() <= MAX_CHART_ROWS || c.kind == ChartKind::Scatter || c.kind == ChartKind::Histogram)
+        })
     }
 
     /// Runs a template with parameter overrides at the instant `now`.
@@ -250,8 +280,11 @@ impl Workspace {
                 std::fs::write(path, svg).map_err(|e| WorkspaceError::io(path, e))?;
             }
             ExportFormat::Png => {
-                let png = switchboard_render::chart_png(&run.table(), &chart()?, CHART_SIZE.0, CHART_SIZE.1)?;
+                let png = switchboard_render::chart_png_with(&run.table(), &chart()?, &opts.png)?;
                 std::fs::write(path, png).map_err(|e| WorkspaceError::io(path, e))?;
+            }
+            ExportFormat::Pdf => {
+                switchboard_render::write_pdf(path, &[PdfReport { table: run.table(), chart: Self::pdf_chart(run) }])?;
             }
         }
         Ok(())

@@ -29,7 +29,8 @@ import type { RejectedRecord } from './rejected';
 import { FAKE_FORMS, FakeConnections } from './fakeSources';
 import { fakePreview } from './fakeFiles';
 import { BackendError } from './errors';
-import { suggestedFileName } from './files';
+import { folderOf, withExtension } from './files';
+import { formatsFor, type CsvChoices, type ExportChoices, type ExportDone, type ExportSettings, type ExportTarget } from './export';
 import { barChart, lineChart } from './fakeChart';
 import { dateOfDay, describePeriod, periodDays } from '../periods';
 import { formatDuration } from '../format';
@@ -41,6 +42,10 @@ export interface FakeOptions {
   /** Adds a template file that cannot be read, as a person's broken download would be. */
   damagedTemplate?: boolean;
   cancelExport?: boolean;
+  /** Play the browser bridge: no native save dialog, so the export dialog shows a path field. */
+  noSaveDialog?: boolean;
+  /** The workspace's export settings file was damaged (and replaced): the dialog says so. */
+  damagedExportSettings?: boolean;
   /** The moment the fake takes as now (default: the real clock). */
   now?: number;
   /** Milliseconds the demo sync (and each connection's sync) takes. */
@@ -259,6 +264,7 @@ export class FakeBackend implements Backend {
     this.library = new FakeLibrary(TEMPLATES, options.damagedTemplate ? [DAMAGED] : []);
     this.now = options.now ?? Date.now();
     this.folder = options.workspace ?? null;
+    if (options.noSaveDialog) this.askSavePath = undefined;
   }
 
   /** The open workspace's connections; the demo has none of its own. */
@@ -408,19 +414,47 @@ export class FakeBackend implements Backend {
     return this.compute(path, params);
   }
 
-  async exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null> {
-    const result = this.compute(path, params);
-    await wait(150);
-    if (this.options.cancelExport) return null;
-    const file = `/home/demo/Documents/${suggestedFileName(result.title, format)}`;
-    if (this.options.failExport) {
-      throw fail('file_error', `Could not write ${file}: the folder is read-only. Pick another folder and export again.`);
-    }
-    if ((format === 'svg' || format === 'png') && !result.chart_svg) {
-      throw fail('invalid_report', 'This report has no chart to save. Export it to Excel or CSV instead.');
-    }
-    return file;
+  // ---- Exports: what the export dialog asked for is kept in `exports` (and the paths the
+  // save dialog was opened at in `saveDialogs`) for the browser tests to read. ----
+  readonly exports: { target: ExportTarget; format: ExportFormat; options: ExportChoices; outPath: string }[] = [];
+  readonly saveDialogs: string[] = [];
+  private lastExportFolder: string | null = null;
+  private lastCsv: CsvChoices | null = null;
+  askSavePath?: (defaultPath: string, format: ExportFormat, title: string) => Promise<string | null> = async (defaultPath, format) => {
+    this.saveDialogs.push(defaultPath);
+    await wait(50);
+    // The person accepts the suggested name, or cancels.
+    return this.options.cancelExport ? null : withExtension(defaultPath, format);
+  };
+
+  async exportSettings(): Promise<ExportSettings> {
+    const notice = this.options.damagedExportSettings && this.exports.length === 0
+      ? 'The export settings in /home/demo/Switchboard/demo/export-settings.json were damaged (expected value at line 1 column 1); they were reset, and the damaged file kept as export-settings.json.damaged. Choose the folder again.'
+      : null;
+    return { last_folder: this.lastExportFolder, csv: this.lastCsv, png: null, suggested_folder: this.lastExportFolder ?? '/home/demo/Documents', notice };
   }
+
+  async exportTo(target: ExportTarget, format: ExportFormat, options: ExportChoices, outPath: string): Promise<ExportDone> {
+    await wait(150);
+    if (!formatsFor(target).includes(format)) {
+      throw fail('invalid_setting', `A ${target.kind === 'dashboard' ? 'dashboard' : 'report'} cannot be exported as .${format}; choose one of: ${formatsFor(target).join(', ')}.`);
+    }
+    if (format === 'csv' && options.csv.delimiter === ',' && options.csv.decimal === ',') {
+      throw fail('file_error', 'The export settings do not work together: a decimal comma cannot be used with a comma between columns (1,5 would read as two cells); choose a semicolon or a tab as the column separator.');
+    }
+    const path = withExtension(outPath.trim(), format);
+    if (this.options.failExport) {
+      throw fail('file_error', `Could not write ${path}: the folder is read-only. Pick another folder and export again.`);
+    }
+    if (target.kind === 'report' && (format === 'svg' || format === 'png') && !this.compute(target.path, target.params).chart_svg) {
+      throw fail('invalid_setting', 'This report has no chart to save as an image; export it to Excel or CSV instead.');
+    }
+    this.exports.push({ target, format, options, outPath: path });
+    this.lastExportFolder = folderOf(path) ?? this.lastExportFolder;
+    if (format === 'csv') this.lastCsv = options.csv;
+    return { path, notice: null };
+  }
+  // ---- End of exports. ----
 
   async platformForms(): Promise<PlatformForm[]> {
     return FAKE_FORMS;

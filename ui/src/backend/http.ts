@@ -4,7 +4,8 @@
 // numbers against the simulator. What needs the desktop (dialogs, connections, syncing) says so.
 import type { Backend } from './index';
 import { BackendError, toBackendError } from './errors';
-import type { ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import type { ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import type { ExportChoices, ExportDone, ExportSettings, ExportTarget } from './export';
 
 async function post<T>(name: string, args: Record<string, unknown> = {}): Promise<T> {
   let response: Response;
@@ -46,9 +47,15 @@ export class HttpBackend implements Backend {
   call<T>(name: string, args: Record<string, unknown>): Promise<T> {
     return post(name, args);
   }
-  exportReport(): Promise<string | null> {
-    return desktopOnly('Saving a file');
+  // ---- Exports: written by the server into the path typed in the export dialog (a browser
+  // has no save dialog that gives a path, so there is no askSavePath here). ----
+  exportSettings(): Promise<ExportSettings> {
+    return post('export_settings');
   }
+  exportTo(target: ExportTarget, format: ExportFormat, options: ExportChoices, outPath: string): Promise<ExportDone> {
+    return post('export', { target, format, options, out_path: outPath });
+  }
+  // ---- End of exports. ----
   platformForms() {
     return desktopOnly('Connecting a platform');
   }

@@ -22,6 +22,7 @@ import type {
   Shelf,
 } from './types';
 import type { RejectedRecord } from './rejected';
+import type { ExportChoices, ExportDone, ExportSettings, ExportTarget } from './export';
 import { FakeBackend, type FakeOptions } from './fake';
 import { TauriBackend } from './tauri';
 import { HttpBackend } from './http';
@@ -30,6 +31,8 @@ export { BackendError, toBackendError } from './errors';
 export { needsDemoSync } from './workspace';
 export type * from './types';
 export type { RejectedRecord } from './rejected';
+export type { ExportTarget, ExportChoices, CsvChoices, PngChoices, ExportSettings, ExportDone } from './export';
+export { DEFAULT_CHOICES, FORMAT_LABELS, formatsFor } from './export';
 
 /** What a save sends: a report or a dashboard. */
 export type TemplateToSave = { report?: ReportTemplate; dashboard?: DashboardTemplate };
@@ -65,8 +68,19 @@ export interface Backend {
    */
   call<T>(name: string, args: Record<string, unknown>): Promise<T>;
   runReport(path: string, params: [string, string][]): Promise<ReportResult>;
-  /** Asks where to save; returns the saved path, or null if the person cancelled. */
-  exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null>;
+
+  // ---- Exports (the export dialog, ../views/export/ExportDialog.tsx). ----
+  /** What the workspace remembers from the last export: its folder and choices. */
+  exportSettings(): Promise<ExportSettings>;
+  /** Runs `target` and writes it as `format` to `outPath`; resolves with the file written. */
+  exportTo(target: ExportTarget, format: ExportFormat, options: ExportChoices, outPath: string): Promise<ExportDone>;
+  /**
+   * The native save dialog, opened at `defaultPath`: the chosen path (with the format's
+   * extension), or null when the person cancelled. Absent where there is no native dialog
+   * (the browser bridge): the export dialog shows a path field instead.
+   */
+  askSavePath?(defaultPath: string, format: ExportFormat, title: string): Promise<string | null>;
+  // ---- End of exports. ----
 
   // The Sources page.
   /** The kinds of connection, each with the form that sets one up. */
@@ -123,6 +137,8 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
     failSync: fail.has('sync'),
     damagedTemplate: fail.has('template'),
     cancelExport: query.get('cancel') === 'export',
+    noSaveDialog: query.get('savedialog') === 'none',
+    damagedExportSettings: fail.has('settings'),
     // A fixed clock makes the fake's periods, and so its numbers, the same on every run.
     now: query.has('now') && !Number.isNaN(Date.parse(query.get('now')!)) ? Date.parse(query.get('now')!) : undefined,
     syncMs: query.has('syncMs') ? Number(query.get('syncMs')) : undefined,

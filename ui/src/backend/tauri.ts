@@ -5,7 +5,8 @@ import { listen } from '@tauri-apps/api/event';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import type { Backend, SaveMode, TemplateToSave } from './index';
 import { needsDemoSync } from './workspace';
-import { folderOf, joinPath, suggestedFileName, withExtension } from './files';
+import { withExtension } from './files';
+import { FORMAT_FILTERS, type ExportChoices, type ExportDone, type ExportSettings, type ExportTarget } from './export';
 import { toBackendError } from './errors';
 import type {
   ConnectionDraft,
@@ -32,14 +33,6 @@ const REJECTED_SHOWN = 200;
 
 /** The demo's connection id (`switchboard_workspace::DEMO_CONNECTION`). */
 const DEMO_CONNECTION = 'demo';
-const LAST_FOLDER_KEY = 'switchboard.lastExportFolder';
-
-const FORMAT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
-  xlsx: { name: 'Excel workbook', extensions: ['xlsx'] },
-  csv: { name: 'CSV (comma-separated values)', extensions: ['csv'] },
-  svg: { name: 'SVG image', extensions: ['svg'] },
-  png: { name: 'PNG image', extensions: ['png'] },
-};
 
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
@@ -50,9 +43,6 @@ async function call<T>(command: string, args: Record<string, unknown> = {}): Pro
 }
 
 export class TauriBackend implements Backend {
-  // Report names by path, learnt from the library, so the save dialog can suggest a name.
-  private names = new Map<string, string>();
-
   workspaceStatus(): Promise<WorkspaceStatus> {
     return call<WorkspaceStatus>('workspace_status');
   }
@@ -88,7 +78,6 @@ export class TauriBackend implements Backend {
 
   async listTemplates(): Promise<TemplateSummary[]> {
     const templates = await call<TemplateSummary[]>('list_templates');
-    for (const t of templates) this.names.set(t.path, t.name);
     return templates;
   }
 
@@ -161,28 +150,32 @@ export class TauriBackend implements Backend {
     return call<ReportResult>('run_report', { path, params });
   }
 
-  async exportReport(path: string, params: [string, string][], format: ExportFormat): Promise<string | null> {
-    const name = this.names.get(path) ?? path.split(/[\\/]/).pop()?.replace(/\.json$/i, '') ?? 'report';
-    const file = suggestedFileName(name, format);
-    const lastFolder = readLastFolder();
-    let outPath: string | null;
-    try {
-      outPath = await save({
-        title: 'Save report',
-        defaultPath: lastFolder ? joinPath(lastFolder, file) : file,
-        filters: [FORMAT_FILTERS[format]],
-      });
-    } catch (reason) {
-      throw toBackendError(reason);
-    }
-    if (!outPath) return null;
-    outPath = withExtension(outPath, format);
-    const saved = await call<string | null>('export_report', { path, params, outPath });
-    const where = saved ?? outPath;
-    const folder = folderOf(where);
-    if (folder) writeLastFolder(folder);
-    return where;
+  // ---- Exports (the export dialog): the writing goes through the workspace's named calls,
+  // as in the browser; only the native save dialog is the desktop's own. ----
+  exportSettings(): Promise<ExportSettings> {
+    return this.call<ExportSettings>('export_settings', {});
   }
+
+  exportTo(target: ExportTarget, format: ExportFormat, options: ExportChoices, outPath: string): Promise<ExportDone> {
+    return this.call<ExportDone>('export', { target, format, options, out_path: outPath });
+  }
+
+  async askSavePath(defaultPath: string, format: ExportFormat, title: string): Promise<string | null> {
+    // The end-to-end test queues the path a person would pick (see choosePath).
+    const queued = window.__switchboardPicks;
+    let chosen: string | null;
+    if (queued && queued.length > 0) {
+      chosen = queued.shift() ?? null;
+    } else {
+      try {
+        chosen = await save({ title, defaultPath, filters: [FORMAT_FILTERS[format]] });
+      } catch (reason) {
+        throw toBackendError(reason);
+      }
+    }
+    return chosen ? withExtension(chosen, format) : null;
+  }
+  // ---- End of exports. ----
 
   platformForms(): Promise<PlatformForm[]> {
     return call<PlatformForm[]>('platform_forms');
@@ -264,21 +257,5 @@ export class TauriBackend implements Backend {
 
   openDemo(): Promise<WorkspaceStatus> {
     return call<WorkspaceStatus>('open_demo');
-  }
-}
-
-function readLastFolder(): string | null {
-  try {
-    return localStorage.getItem(LAST_FOLDER_KEY);
-  } catch {
-    return null;
-  }
-}
-
-function writeLastFolder(folder: string): void {
-  try {
-    localStorage.setItem(LAST_FOLDER_KEY, folder);
-  } catch {
-    // Remembering the folder is a convenience; private modes may refuse storage.
   }
 }

@@ -539,7 +539,7 @@ sync_every_minutes?: number,
  */
 has_secret: boolean, };
 
-export type ExportFormat = "xlsx" | "csv" | "svg" | "png";
+export type ExportFormat = "xlsx" | "csv" | "svg" | "png" | "pdf";
 
 export type FilePreview = { path: string, 
 /**

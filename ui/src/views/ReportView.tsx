@@ -1,26 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import { type Backend, type BackendError, type ExportFormat, type ReportResult, type TemplateSummary, toBackendError } from '../backend';
+import { type Backend, type BackendError, type ReportResult, type TemplateSummary, toBackendError } from '../backend';
 import { LIBRARY_HREF, builderHref } from '../route';
 import { Chart } from './Chart';
 import { ErrorBox } from './ErrorBox';
 import { ParameterForm, type Params } from './ParameterForm';
 import { ResultTable } from './ResultTable';
+import { ExportDialog } from './export/ExportDialog';
 
 type Run = { state: 'running'; previous: ReportResult | null } | { state: 'done'; result: ReportResult } | { state: 'failed'; error: BackendError };
-
-type Export =
-  | { state: 'idle' }
-  | { state: 'busy'; format: ExportFormat }
-  | { state: 'saved'; path: string }
-  | { state: 'cancelled' }
-  | { state: 'failed'; error: BackendError };
-
-const EXPORTS: { format: ExportFormat; label: string; needsChart: boolean }[] = [
-  { format: 'xlsx', label: 'Export to Excel', needsChart: false },
-  { format: 'csv', label: 'Export CSV', needsChart: false },
-  { format: 'png', label: 'Save chart as PNG', needsChart: true },
-  { format: 'svg', label: 'Save chart as SVG', needsChart: true },
-];
 
 function asPairs(values: Params): [string, string][] {
   // Empty means "as saved in the report": leave it to the template.
@@ -32,7 +19,7 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
   const [values, setValues] = useState<Params>(defaults);
   const [runCount, setRunCount] = useState(0);
   const [run, setRun] = useState<Run>({ state: 'running', previous: null });
-  const [exporting, setExporting] = useState<Export>({ state: 'idle' });
+  const [exportOpen, setExportOpen] = useState(false);
   const latestRun = useRef(0);
   const key = JSON.stringify(asPairs(values));
 
@@ -44,16 +31,6 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
       (reason) => token === latestRun.current && setRun({ state: 'failed', error: toBackendError(reason) }),
     );
   }, [backend, template.path, key, runCount]);
-
-  async function exportAs(format: ExportFormat) {
-    setExporting({ state: 'busy', format });
-    try {
-      const path = await backend.exportReport(template.path, asPairs(values), format);
-      setExporting(path === null ? { state: 'cancelled' } : { state: 'saved', path });
-    } catch (reason) {
-      setExporting({ state: 'failed', error: toBackendError(reason) });
-    }
-  }
 
   const result = run.state === 'done' ? run.result : run.state === 'running' ? run.previous : null;
   const hasRows = !!result && result.rows.length > 0;
@@ -110,37 +87,19 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
       )}
 
       <section className="exports" aria-label="Export">
-        <div className="export-buttons">
-          {EXPORTS.map(({ format, label, needsChart }) => (
-            <button
-              key={format}
-              type="button"
-              className="button"
-              data-testid={`export-${format}`}
-              disabled={exporting.state === 'busy' || !hasRows || (needsChart && !result?.chart_svg)}
-              onClick={() => exportAs(format)}
-            >
-              {label}
-            </button>
-          ))}
-        </div>
-        <ExportStatus exporting={exporting} />
+        <button type="button" className="button" data-testid="export-open" disabled={!hasRows} onClick={() => setExportOpen(true)}>
+          Export…
+        </button>
+        {exportOpen && (
+          <ExportDialog
+            backend={backend}
+            target={{ kind: 'report', path: template.path, params: asPairs(values) }}
+            name={template.name}
+            hasChart={!!result?.chart_svg}
+            onClose={() => setExportOpen(false)}
+          />
+        )}
       </section>
     </article>
-  );
-}
-
-function ExportStatus({ exporting }: { exporting: Export }) {
-  if (exporting.state === 'failed') return <ErrorBox title="The export failed" error={exporting.error} />;
-  return (
-    <p className="export-status" role="status" data-testid="export-status">
-      {exporting.state === 'busy' && 'Saving…'}
-      {exporting.state === 'saved' && (
-        <>
-          Saved to <code>{exporting.path}</code>
-        </>
-      )}
-      {exporting.state === 'cancelled' && 'Export cancelled: nothing was saved.'}
-    </p>
   );
 }

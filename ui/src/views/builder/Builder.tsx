@@ -13,6 +13,7 @@ import { useHistory } from './history';
 import { addFilter, addGroup, addMeasure, addMetric, complete, newSpec, type Spec } from './specEdit';
 import { ChartStep, ColumnsStep, DataStep, FiltersStep, HavingStep, SortStep, SummarizeStep } from './Steps';
 import { VirtualTable } from './VirtualTable';
+import { ExportDialog } from '../export/ExportDialog';
 
 /** The builder, empty or on a saved report (`from`: its library path) once that is read. */
 export function BuilderPage({ backend, from }: { backend: Backend; from?: string }) {
@@ -43,6 +44,7 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
   const [loadError, setLoadError] = useState<string | null>(null);
   const [run, setRun] = useState<Run>({ kind: 'idle' });
   const [drill, setDrill] = useState<Drill>({ kind: 'closed' });
+  const [exportOpen, setExportOpen] = useState(false);
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -173,7 +175,27 @@ export function Builder({ backend, initial, name: initialName }: { backend: Back
         </div>
         <div className="result-column">
           <section className="builder-result" aria-labelledby="result-heading" aria-busy={run.kind === 'running'}>
-            <h2 id="result-heading">Result</h2>
+            <header className="step-header">
+              <h2 id="result-heading">Result</h2>
+              <button
+                type="button"
+                className="button secondary small"
+                data-testid="export-open"
+                disabled={run.kind !== 'done' || run.result.rows.length === 0}
+                onClick={() => setExportOpen(true)}
+              >
+                Export…
+              </button>
+            </header>
+            {exportOpen && (
+              <ExportDialog
+                backend={backend}
+                target={{ kind: 'spec', spec, name }}
+                name={name}
+                hasChart={run.kind === 'done' && !!run.result.chart_svg}
+                onClose={() => setExportOpen(false)}
+              />
+            )}
             <ResultPane run={run} onCell={openDrill} onRegion={(r, region) => region.row != null && openDrill(r, region.row, region.column, region.keys)} />
           </section>
           {drill.kind !== 'closed' && (
