@@ -2,7 +2,12 @@
 // the desktop app (which loads one fixed page) needs no router.
 import { useEffect, useState } from 'react';
 
-export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' } | { view: 'builder'; from?: string };
+export type Route =
+  | { view: 'library' }
+  | { view: 'report'; path: string }
+  | { view: 'dashboard'; path: string }
+  | { view: 'sources' }
+  | { view: 'builder'; from?: string };
 
 export function parseRoute(hash: string): Route {
   if (hash === SOURCES_HREF) return { view: 'sources' };
@@ -13,6 +18,14 @@ export function parseRoute(hash: string): Route {
       return { view: 'builder', from: decodeURIComponent(b[1]) };
     } catch {
       return { view: 'builder' };
+    }
+  }
+  const d = /^#\/dashboard\/(.+)$/.exec(hash);
+  if (d) {
+    try {
+      return { view: 'dashboard', path: decodeURIComponent(d[1]) };
+    } catch {
+      return { view: 'library' };
     }
   }
   const m = /^#\/report\/(.+)$/.exec(hash);
@@ -28,6 +41,11 @@ export function parseRoute(hash: string): Route {
 
 export function reportHref(path: string): string {
   return `#/report/${encodeURIComponent(path)}`;
+}
+
+/** A dashboard of the library, by its path. */
+export function dashboardHref(path: string): string {
+  return `#/dashboard/${encodeURIComponent(path)}`;
 }
 
 export const LIBRARY_HREF = '#/library';

@@ -3,7 +3,7 @@ import { type Backend, type BackendError, type ExportFormat, type ReportResult, 
 import { LIBRARY_HREF, builderHref } from '../route';
 import { Chart } from './Chart';
 import { ErrorBox } from './ErrorBox';
-import { ParameterForm, type Params } from './ParameterForm';
+import { ParameterForm, paramPairs, type Params } from './ParameterForm';
 import { ResultTable } from './ResultTable';
 
 type Run = { state: 'running'; previous: ReportResult | null } | { state: 'done'; result: ReportResult } | { state: 'failed'; error: BackendError };
@@ -34,7 +34,7 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
   const [run, setRun] = useState<Run>({ state: 'running', previous: null });
   const [exporting, setExporting] = useState<Export>({ state: 'idle' });
   const latestRun = useRef(0);
-  const key = JSON.stringify(asPairs(values));
+  const key = JSON.stringify(paramPairs(values, template.parameter_details));
 
   useEffect(() => {
     const token = ++latestRun.current;
@@ -78,6 +78,8 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
         defaults={defaults}
         running={run.state === 'running'}
         shownTimezone={result?.timezone ?? null}
+        parameters={template.parameter_details}
+        backend={backend}
         onRun={(next) => {
           setValues(next);
           setRunCount((n) => n + 1);
