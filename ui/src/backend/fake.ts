@@ -41,6 +41,8 @@ export interface FakeOptions {
   failRun?: boolean;
   failExport?: boolean;
   failSync?: boolean;
+  /** The value lists of parameter controls cannot be read. */
+  failValues?: boolean;
   /** Adds a template file that cannot be read, as a person's broken download would be. */
   damagedTemplate?: boolean;
   cancelExport?: boolean;
@@ -492,6 +494,7 @@ export class FakeBackend implements Backend {
   async call<T>(name: string, args: Record<string, unknown>): Promise<T> {
     if (name === 'column_values') {
       await wait(60);
+      if (this.options.failValues) throw fail('cache_error', 'the local copy of the data could not be read');
       return this.columnValues(args.spec as { dataset?: string }, String(args.column), String(args.search ?? '')) as T;
     }
     throw new BackendError('internal', `The report builder needs real data (it asked for "${name}"): open it in the desktop app, or in a browser through \`switchboard serve-app\`.`);

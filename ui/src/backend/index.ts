@@ -129,6 +129,7 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
     failRun: fail.has('run'),
     failExport: fail.has('export'),
     failSync: fail.has('sync'),
+    failValues: fail.has('values'),
     damagedTemplate: fail.has('template'),
     cancelExport: query.get('cancel') === 'export',
     // A fixed clock makes the fake's periods, and so its numbers, the same on every run.
