@@ -626,6 +626,24 @@ fn check_parameters(parameters: &[Parameter], file: &str) -> Result<(), Template
     Ok(())
 }
 
+/// The id and name accessors every template kind has, over its `id` and `name` fields.
+macro_rules! id_and_name_fields {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn set_name(&mut self, name: &str) {
+            self.name = name.to_string();
+        }
+        fn set_id(&mut self, id: &str) {
+            self.id = id.to_string();
+        }
+    };
+}
+
 impl TemplateKind for ReportTemplate {
     const KIND: &'static str = "report";
     const SCHEMA_URL: &'static str = REPORT_SCHEMA_URL;
@@ -639,18 +657,7 @@ impl TemplateKind for ReportTemplate {
             fix: "Declare the parameter, or change the filter's value.".into(),
         })
     }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: &str) {
-        self.name = name.to_string();
-    }
-    fn set_id(&mut self, id: &str) {
-        self.id = id.to_string();
-    }
+    id_and_name_fields!();
 }
 
 impl TemplateKind for DashboardTemplate {
@@ -686,18 +693,7 @@ impl TemplateKind for DashboardTemplate {
         }
         Ok(())
     }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: &str) {
-        self.name = name.to_string();
-    }
-    fn set_id(&mut self, id: &str) {
-        self.id = id.to_string();
-    }
+    id_and_name_fields!();
 }
 
 impl ReportTemplate {
