@@ -250,6 +250,20 @@ describe('typed parameter controls', () => {
     await close();
   });
 
+  test('a report asks for its inbox from the inboxes in the data', async () => {
+    const { page, problems, close } = await openPage(app.browser, app.origin, '', '#/report/reports%2Fmedian-first-response-by-agent.json');
+    await page.locator('[data-testid=result-table] tbody tr').first().waitFor();
+    const inbox = page.getByLabel('Inbox', { exact: true });
+    await page.waitForFunction(() => document.querySelector('#param-inbox')?.options.length > 1);
+    assert.deepEqual(await inbox.evaluate((s) => [...s.options].map((o) => o.textContent)), ['All inboxes', 'Web chat', 'WhatsApp', 'Email', 'Facebook'], 'busiest first, as counted in the data');
+    await inbox.selectOption('WhatsApp');
+    await page.getByText('Last 7 days: 2026-03-09 to 2026-03-15 · Inbox: WhatsApp', { exact: false }).waitFor();
+    await inbox.selectOption('');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=applied]').textContent.includes('Inbox'));
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   test('a list that cannot be read falls back to typing, and still runs', async () => {
     const { page, close } = await openDashboard(OVERVIEW, '&fail=values');
     await page.getByTestId('param-inbox-fallback').waitFor();

@@ -223,12 +223,14 @@ const TEMPLATES: TemplateSummary[] = [
     parameters: [
       ['period', 'last_7_days'],
       ['timezone', 'Europe/Berlin'],
+      ['inbox', ''],
     ],
     kind: 'report',
     tags: ['speed', 'agents'],
     parameter_details: [
       { name: 'period', type: 'period', label: 'Period', default: 'last_7_days', description: '', choices: [] },
       { name: 'timezone', type: 'timezone', label: 'Timezone', default: 'Europe/Berlin', description: '', choices: [] },
+      { name: 'inbox', type: 'inbox', label: 'Inbox', default: '', description: 'Only this inbox; empty for every inbox.', choices: [] },
     ],
   },
   {
