@@ -131,10 +131,16 @@ describe('dashboards', () => {
     assert.match(await page.getByTestId('layout-announce').textContent(), /Tickets by priority: place 1 of 3/);
     await page.keyboard.press('Shift+ArrowLeft');
     assert.equal((await layouts(page)).tickets, '0,0,5,3', 'narrower by a column');
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowUp');
+    assert.equal((await layouts(page)).tickets, '0,0,5,3', 'taller, then shorter again');
     // With the buttons.
     await tile(page, 'volume').getByRole('button', { name: 'Shorter' }).click();
-    await tile(page, 'speed').getByRole('button', { name: 'Remove tile' }).click();
+    // Delete from the keyboard; the focus goes to the tile that took its place.
+    await tile(page, 'speed').focus();
+    await page.keyboard.press('Delete');
     assert.deepEqual(await layouts(page), { tickets: '0,0,5,3', volume: '0,3,12,1' });
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.tile), 'volume');
     // Add a report from the library: it runs at once, at the end.
     await page.getByLabel('Add a report').selectOption({ label: 'Share of conversations resolved per week' });
     await page.getByRole('button', { name: 'Add tile' }).click();

@@ -8,6 +8,7 @@ import type {
   DashboardResult,
   DashboardTemplate,
   FileVersion,
+  LibraryFolders,
   OpenedTemplate,
   ReportResult,
   SaveOutcome,
@@ -94,9 +95,6 @@ export class HttpBackend implements Backend {
     return () => {};
   }
   // The library's file actions need the desktop app's folders and dialogs.
-  libraryFolders() {
-    return desktopOnly('The team folder');
-  }
   setTeamFolder() {
     return desktopOnly('Choosing the team folder');
   }
@@ -131,6 +129,9 @@ export class HttpBackend implements Backend {
   }
   duplicateTemplate(path: string, shelf: Shelf): Promise<string> {
     return post('duplicate_template', { path, shelf });
+  }
+  libraryFolders(): Promise<LibraryFolders> {
+    return post('library_folders');
   }
   // ---- end of the dashboard screen ----
   onLibraryChanged(): () => void {

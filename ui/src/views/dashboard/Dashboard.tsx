@@ -166,7 +166,10 @@ export function DashboardView({
     if (what === 'earlier' || what === 'later') next = move(shown.tiles, t.id, what === 'earlier' ? -1 : 1, columns);
     else if (what === 'remove') next = remove(shown.tiles, t.id, columns);
     else next = resize(shown.tiles, t.id, what === 'wider' ? 1 : what === 'narrower' ? -1 : 0, what === 'taller' ? 1 : what === 'shorter' ? -1 : 0, columns);
-    change(next, keepFocus && what !== 'remove' ? t.id : undefined, what === 'remove' ? `${t.title} removed.` : place(t.id, next));
+    // After a removal from the keyboard, the focus goes to the tile that took its place.
+    const order = inReadingOrder(next);
+    const after = what === 'remove' ? order[Math.min(tiles.findIndex((x) => x.id === t.id), order.length - 1)]?.id : t.id;
+    change(next, keepFocus ? after : undefined, what === 'remove' ? `${t.title} removed.` : place(t.id, next));
   };
 
   const onTileKey = (t: DashboardTile) => (e: KeyboardEvent<HTMLElement>) => {
