@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { installTauriMock } from './tauri-mock.mjs';
 import { openPage, results, start } from './harness.mjs';
 
 const TEAM_BOARD = '/home/demo/Switchboard/Team/team-board.json';
@@ -292,5 +293,42 @@ describe('the library', () => {
     await page.getByTestId('shelf-team').getByText('Weekend staffing').waitFor();
     assert.deepEqual(problems, []);
     await close();
+  });
+});
+
+describe('the dashboard inside the desktop shell', () => {
+  test('speaks the shell’s commands: open, run with the shared parameters, value lists, save with the version opened', async () => {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    await context.addInitScript(installTauriMock);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${app.origin}/#/dashboard/${encodeURIComponent('/r/board.json')}`);
+    await page.getByRole('heading', { level: 1, name: 'Board' }).waitFor();
+    await tile(page, 'a').getByTestId('kpi-value').or(tile(page, 'a').getByTestId('result-table')).waitFor();
+    assert.match(await tile(page, 'b').getByRole('alert').textContent(), /B cannot run/);
+    await page.waitForFunction(() => document.querySelector('#param-team')?.options.length === 3);
+    await page.getByLabel('Team', { exact: true }).selectOption('Sales');
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === 'run_dashboard').length === 2);
+    await page.getByRole('button', { name: 'Edit layout' }).click();
+    await tile(page, 'a').getByRole('button', { name: 'Remove tile' }).click();
+    await page.getByRole('button', { name: 'Save layout' }).click();
+    await page.getByText('Saved Board.').waitFor();
+    const log = await page.evaluate(() => window.__calls);
+    const args = (cmd) => log.filter((c) => c.cmd === cmd).map((c) => c.args);
+    assert.deepEqual(args('open_template')[0], { path: '/r/board.json' });
+    assert.deepEqual(args('run_dashboard').slice(0, 2), [
+      { path: '/r/board.json', params: [['period', 'last_7_days'], ['team', '']] },
+      { path: '/r/board.json', params: [['period', 'last_7_days'], ['team', 'Sales']] },
+    ]);
+    assert.deepEqual(args('api').find((a) => a.name === 'column_values'), { name: 'column_values', args: { spec: { dataset: 'conversations' }, column: 'team_name', search: '' } });
+    const saved = args('save_template')[0];
+    assert.equal(saved.path, '/r/board.json');
+    assert.equal(saved.report, null);
+    assert.deepEqual(saved.base, { hash: 'h1', modified_ms: 1773655200000 });
+    assert.equal(saved.mode, 'save');
+    assert.deepEqual(saved.dashboard.tiles.map((t) => [t.id, t.layout]), [['b', { x: 0, y: 0, w: 6, h: 2 }]]);
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });
