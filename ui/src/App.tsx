@@ -7,6 +7,7 @@ import { useSyncs } from './views/useSyncs';
 import { SyncPanel } from './views/SyncPanel';
 import { Library } from './views/Library';
 import { ReportView } from './views/ReportView';
+import { DashboardView } from './views/dashboard/Dashboard';
 import { ErrorBox } from './views/ErrorBox';
 
 type Startup =
@@ -66,6 +67,26 @@ export function App({ backend }: { backend: Backend }) {
   // A colleague saved into the team folder (or a file changed on disk): list the library again.
   useEffect(() => (startup.stage === 'ready' ? backend.onLibraryChanged(() => setLibraryVersion((n) => n + 1)) : undefined), [backend, startup.stage]);
 
+  // A team folder on a network share (SMB, NFS) may change without the watcher hearing of it:
+  // coming back to the window lists the library again. Focus and visibility often arrive
+  // together, so they count once.
+  useEffect(() => {
+    if (startup.stage !== 'ready') return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const relist = () => {
+      if (document.visibilityState !== 'visible') return;
+      clearTimeout(timer);
+      timer = setTimeout(() => setLibraryVersion((n) => n + 1), 150);
+    };
+    window.addEventListener('focus', relist);
+    document.addEventListener('visibilitychange', relist);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener('focus', relist);
+      document.removeEventListener('visibilitychange', relist);
+    };
+  }, [startup.stage]);
+
   let main;
   if (startup.stage === 'checking') {
     main = <p className="muted" role="status">Opening the workspace…</p>;
@@ -101,6 +122,9 @@ export function App({ backend }: { backend: Backend }) {
     main = <ErrorBox title="The report library could not be read" error={libraryError} />;
   } else if (templates === null) {
     main = <p className="muted" role="status">Reading the report library…</p>;
+  } else if (route.view === 'dashboard') {
+    // Opened by path: a dashboard just created may not be listed yet.
+    main = <DashboardView key={route.path} backend={backend} path={route.path} templates={templates} onLibraryChanged={() => setLibraryVersion((n) => n + 1)} />;
   } else if (route.view === 'report') {
     const template = templates.find((t) => t.path === route.path);
     main = template ? (
@@ -123,7 +147,7 @@ export function App({ backend }: { backend: Backend }) {
         <div className="brand">Switchboard</div>
         <ul className="nav-list">
           <li>
-            <a href={LIBRARY_HREF} className={route.view === 'library' || route.view === 'report' ? 'nav-link active' : 'nav-link'} aria-current={route.view === 'library' ? 'page' : undefined}>
+            <a href={LIBRARY_HREF} className={route.view === 'library' || route.view === 'report' || route.view === 'dashboard' ? 'nav-link active' : 'nav-link'} aria-current={route.view === 'library' ? 'page' : undefined}>
               Library
             </a>
           </li>

@@ -2,32 +2,44 @@
 // the desktop app (which loads one fixed page) needs no router.
 import { useEffect, useState } from 'react';
 
-export type Route = { view: 'library' } | { view: 'report'; path: string } | { view: 'sources' } | { view: 'builder'; from?: string };
+export type Route =
+  | { view: 'library' }
+  | { view: 'report'; path: string }
+  | { view: 'dashboard'; path: string }
+  | { view: 'sources' }
+  | { view: 'builder'; from?: string };
+
+/** The decoded path after `#/<screen>/`; undefined when the hash is another screen's, null when it does not decode. */
+function pathOf(hash: string, screen: string): string | null | undefined {
+  const prefix = `#/${screen}/`;
+  if (!hash.startsWith(prefix) || hash.length === prefix.length) return undefined;
+  try {
+    return decodeURIComponent(hash.slice(prefix.length));
+  } catch {
+    return null;
+  }
+}
 
 export function parseRoute(hash: string): Route {
   if (hash === SOURCES_HREF) return { view: 'sources' };
   if (hash === BUILDER_HREF) return { view: 'builder' };
-  const b = /^#\/builder\/(.+)$/.exec(hash);
-  if (b) {
-    try {
-      return { view: 'builder', from: decodeURIComponent(b[1]) };
-    } catch {
-      return { view: 'builder' };
-    }
-  }
-  const m = /^#\/report\/(.+)$/.exec(hash);
-  if (m) {
-    try {
-      return { view: 'report', path: decodeURIComponent(m[1]) };
-    } catch {
-      return { view: 'library' };
-    }
+  const from = pathOf(hash, 'builder');
+  if (from !== undefined) return from === null ? { view: 'builder' } : { view: 'builder', from };
+  for (const view of ['dashboard', 'report'] as const) {
+    const path = pathOf(hash, view);
+    if (path) return { view, path };
+    if (path === null) return { view: 'library' };
   }
   return { view: 'library' };
 }
 
 export function reportHref(path: string): string {
   return `#/report/${encodeURIComponent(path)}`;
+}
+
+/** A dashboard of the library, by its path. */
+export function dashboardHref(path: string): string {
+  return `#/dashboard/${encodeURIComponent(path)}`;
 }
 
 export const LIBRARY_HREF = '#/library';

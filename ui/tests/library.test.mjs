@@ -56,7 +56,7 @@ describe('the library', () => {
     const { page, problems, close } = await openPage(app.browser, app.origin);
     await page.getByTestId('library').waitFor();
     const team = page.getByTestId('shelf-team');
-    await team.getByRole('button', { name: 'Edit details' }).click();
+    await team.locator('li').filter({ has: page.getByTestId('report-card') }).getByRole('button', { name: 'Edit details' }).click();
     const dialog = page.getByTestId('edit-dialog');
     await dialog.getByLabel('Description').fill('Ana: resolved within the week');
     // Ben saves the same file from his computer; the folder watcher tells the app.
@@ -68,7 +68,7 @@ describe('the library', () => {
     await page.screenshot({ path: join(results, 'library-conflict.png') });
     await dialog.getByRole('button', { name: 'Keep both' }).click();
     await page.getByText('Share of conversations resolved per week (your copy)').waitFor();
-    const descriptions = await team.locator('.report-description').allTextContents();
+    const descriptions = await team.locator('[data-testid=report-card] .report-description').allTextContents();
     assert.ok(descriptions.includes('Ben: counts reopened ones once'), `his version stays: ${descriptions}`);
     assert.ok(descriptions.includes('Ana: resolved within the week'), `hers is the copy: ${descriptions}`);
     assert.deepEqual(problems, []);
@@ -79,14 +79,14 @@ describe('the library', () => {
     const { page, close } = await openPage(app.browser, app.origin);
     await page.getByTestId('library').waitFor();
     const team = page.getByTestId('shelf-team');
-    await team.getByRole('button', { name: 'Edit details' }).click();
+    await team.locator('li').filter({ has: page.getByTestId('report-card') }).getByRole('button', { name: 'Edit details' }).click();
     const dialog = page.getByTestId('edit-dialog');
     await dialog.getByLabel('Description').fill('Mine wins');
     await page.evaluate(() => window.__switchboardFake.library.editElsewhere('/home/demo/Switchboard/Team/resolved-share-per-week.json', 'Theirs'));
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.getByRole('button', { name: 'Overwrite' }).click();
     await page.getByText('Saved Share of conversations resolved per week.').waitFor();
-    assert.deepEqual(await team.locator('.report-description').allTextContents(), ['Mine wins']);
+    assert.deepEqual(await team.locator('[data-testid=report-card] .report-description').allTextContents(), ['Mine wins']);
     await close();
   });
 });

@@ -143,14 +143,48 @@ export function installTauriMock() {
           return '/tmp/exports/chosen'; // the person typed a name without the extension
         case 'export_report':
           return args.outPath;
-        // The workspace's named calls the export dialog makes (switchboard_workspace::api).
+        // ---- The dashboard screen ----
+        case 'open_template':
+          return {
+            path: args.path,
+            shelf: 'personal',
+            version: { hash: 'h1', modified_ms: 1773655200000 },
+            dashboard: {
+              switchboard: 'dashboard',
+              version: 2,
+              id: 'board',
+              name: 'Board',
+              description: '',
+              parameters: [{ name: 'period', type: 'period', label: 'Period', default: 'last_7_days', description: '', choices: [] }, { name: 'team', type: 'team', label: 'Team', default: '', description: '', choices: [] }],
+              columns: 12,
+              tiles: [
+                { id: 'a', title: 'A', layout: { x: 0, y: 0, w: 6, h: 2 }, spec: { dataset: 'conversations' } },
+                { id: 'b', title: 'B', layout: { x: 6, y: 0, w: 6, h: 2 }, spec: { dataset: 'conversations' } },
+              ],
+            },
+            notices: [],
+          };
+        case 'run_dashboard': {
+          const table = { title: 'T', columns: [{ name: 'Conversations', format: 'integer' }], rows: [[42]], total_rows: 1, timezone: 'Europe/Berlin', applied: ['Last 7 days'] };
+          return {
+            name: 'Board',
+            columns: 12,
+            tiles: [
+              { id: 'a', title: 'A', layout: { x: 0, y: 0, w: 6, h: 2 }, result: table },
+              { id: 'b', title: 'B', layout: { x: 6, y: 0, w: 6, h: 2 }, error: { code: 'invalid_report', message: 'B cannot run.' } },
+            ],
+          };
+        }
         case 'api':
+          if (args.name === 'column_values') return [{ value: 'Support', count: 9 }, { value: 'Sales', count: 4 }];
           if (args.name === 'export_settings') return { last_folder: exportFolder, csv: null, png: null, suggested_folder: exportFolder ?? '/home/me/Documents', notice: null };
           if (args.name === 'export') {
             exportFolder = args.args.out_path.slice(0, args.args.out_path.lastIndexOf('/'));
             return { path: args.args.out_path, notice: null };
           }
           throw { code: 'not_found', message: `Switchboard has no call named "${args.name}".` };
+        case 'save_template':
+          return { outcome: 'saved', path: args.path, version: { hash: 'h2', modified_ms: 1773655300000 } };
         default:
           throw { code: 'internal', message: `unknown command ${cmd}` };
       }

@@ -26,6 +26,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("conversations-per-day-by-inbox.json", include_str!("../../../reports/conversations-per-day-by-inbox.json")),
     ("median-first-response-by-agent.json", include_str!("../../../reports/median-first-response-by-agent.json")),
     ("resolution-rate-per-week.json", include_str!("../../../reports/resolution-rate-per-week.json")),
+    ("weekly-overview.json", include_str!("../../../reports/weekly-overview.json")),
 ];
 
 /// The built-in templates as `(file name, text)`.

@@ -6,6 +6,7 @@
 // in the report's timezone, durations are seconds, percents are fractions.
 import type { Backend, SaveMode, TemplateToSave } from './index';
 import { FakeLibrary } from './fakeLibrary';
+import { FAKE_DASHBOARDS, KPI_TILE } from './fakeDashboards';
 import type {
   AppError,
   ConnectionDraft,
@@ -19,6 +20,8 @@ import type {
   TemplateSummary,
   WorkspaceStatus,
   DashboardResult,
+  DashboardTemplate,
+  DashboardTileResult,
   FileVersion,
   LibraryFolders,
   OpenedTemplate,
@@ -39,6 +42,8 @@ export interface FakeOptions {
   failRun?: boolean;
   failExport?: boolean;
   failSync?: boolean;
+  /** The value lists of parameter controls cannot be read. */
+  failValues?: boolean;
   /** Adds a template file that cannot be read, as a person's broken download would be. */
   damagedTemplate?: boolean;
   cancelExport?: boolean;
@@ -73,6 +78,17 @@ const AGENTS: [string, number][] = [
   ['Eva Lindqvist', 205],
   ['Farid Nazari', 318],
 ];
+
+// Each agent's team, fixed by the agent so the generated data (and its numbers) stay as they were.
+const TEAMS: Record<string, string> = {
+  'Amira Haddad': 'Sales',
+  'Ben Okafor': 'Sales',
+  'Chloé Martin': 'Support',
+  'Diego Ramos': 'Support',
+  'Eva Lindqvist': 'Billing',
+  'Farid Nazari': 'Billing',
+};
+const CHANNELS: Record<string, string> = { 'Web chat': 'web', WhatsApp: 'whatsapp', Email: 'email', Facebook: 'facebook' };
 
 interface Conversation {
   createdUtc: number;
@@ -212,12 +228,14 @@ const TEMPLATES: TemplateSummary[] = [
     parameters: [
       ['period', 'last_7_days'],
       ['timezone', 'Europe/Berlin'],
+      ['inbox', ''],
     ],
     kind: 'report',
     tags: ['speed', 'agents'],
     parameter_details: [
       { name: 'period', type: 'period', label: 'Period', default: 'last_7_days', description: '', choices: [] },
       { name: 'timezone', type: 'timezone', label: 'Timezone', default: 'Europe/Berlin', description: '', choices: [] },
+      { name: 'inbox', type: 'inbox', label: 'Inbox', default: '', description: 'Only this inbox; empty for every inbox.', choices: [] },
     ],
   },
   {
@@ -261,7 +279,7 @@ export class FakeBackend implements Backend {
 
   constructor(options: FakeOptions = {}) {
     this.options = options;
-    this.library = new FakeLibrary(TEMPLATES, options.damagedTemplate ? [DAMAGED] : []);
+    this.library = new FakeLibrary(TEMPLATES, options.damagedTemplate ? [DAMAGED] : [], FAKE_DASHBOARDS);
     this.now = options.now ?? Date.now();
     this.folder = options.workspace ?? null;
     if (options.noSaveDialog) this.askSavePath = undefined;
@@ -372,8 +390,10 @@ export class FakeBackend implements Backend {
   }
 
   async saveTemplate(path: string, template: TemplateToSave, base: FileVersion | null, mode: SaveMode): Promise<SaveOutcome> {
-    if (!template.report) throw fail('invalid_template', 'The fake saves reports only.');
-    return this.library.save(path, template.report, base, mode);
+    const t = template.report ?? template.dashboard;
+    if (!t) throw fail('invalid_template', 'Send either a report or a dashboard to save.');
+    await wait(40);
+    return this.library.save(path, t, base, mode);
   }
 
   async duplicateTemplate(path: string, shelf: Shelf): Promise<string> {
@@ -397,15 +417,94 @@ export class FakeBackend implements Backend {
     return `/home/demo/Downloads/${path.split(/[\\/]/).pop()}`;
   }
 
-  async runDashboard(): Promise<DashboardResult> {
-    return this.library.dashboard();
+  async runDashboard(path: string, params: [string, string][]): Promise<DashboardResult> {
+    const d = this.library.dashboardAt(path);
+    await wait(120);
+    return this.runTiles(d, params, path);
   }
+
+  // ---- The dashboard screen ----
+  /** Every dashboard run, for tests: which file (or null: the one being edited), with what, which tiles. */
+  readonly dashboardRuns: { path: string | null; params: [string, string][]; tiles: string[] }[] = [];
+
+  async runDashboardTemplate(dashboard: DashboardTemplate, params: [string, string][]): Promise<DashboardResult> {
+    await wait(120);
+    return this.runTiles(structuredClone(dashboard), params, null);
+  }
+
+  async createTemplate(shelf: Shelf, template: TemplateToSave): Promise<SaveOutcome> {
+    const t = template.report ?? template.dashboard;
+    if (!t) throw fail('invalid_template', 'Send either a report or a dashboard to save.');
+    return this.library.create(shelf, t);
+  }
+
+  private runTiles(d: DashboardTemplate, params: [string, string][], path: string | null): DashboardResult {
+    const declared = d.parameters ?? [];
+    const values = new Map(declared.map((p) => [p.name, p.default]));
+    for (const [name, value] of params) {
+      if (!values.has(name) && name !== 'period' && name !== 'timezone') {
+        throw fail('invalid_report', `This dashboard has no parameter "${name}"; it takes: ${[...values.keys()].join(', ')}.`);
+      }
+      values.set(name, value);
+    }
+    const number = declared.find((p) => p.type === 'number' && values.get(p.name) !== '' && !Number.isFinite(Number(values.get(p.name))));
+    if (number) throw fail('invalid_report', `parameter ${number.name}: "${values.get(number.name)}" is not a number.`);
+    const tiles = [...d.tiles].sort((a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x);
+    this.dashboardRuns.push({ path, params, tiles: tiles.map((t) => t.id) });
+    return {
+      name: d.name,
+      columns: d.columns,
+      tiles: tiles.map((t): DashboardTileResult => {
+        const base = { id: t.id, title: t.title, layout: t.layout };
+        try {
+          if (t.spec.dataset !== 'conversations') {
+            throw fail('invalid_report', `The dataset "${t.spec.dataset}" is not in this workspace. Pick another dataset in the builder, or remove this tile.`);
+          }
+          const template = TEMPLATES.find((r) => r.id === t.from);
+          if (t.from !== KPI_TILE && !template) throw fail('not_found', `The report this tile was copied from (${t.from ?? 'none'}) is unknown to the demo.`);
+          return { ...base, result: this.computeFor(t.from!, t.title, values) };
+        } catch (e) {
+          const error = e instanceof BackendError ? e : fail('internal', String(e));
+          return { ...base, error: { code: error.code, message: error.message } };
+        }
+      }),
+    };
+  }
+
+  /** The value lists of the parameter controls and the builder's filters, from the data. */
+  private columnValues(spec: { dataset?: string }, column: string, search: string): { value: string; count: number }[] {
+    if (spec?.dataset !== 'conversations') throw fail('invalid_report', `The demo has no value list for ${spec?.dataset ?? 'that dataset'}.`);
+    const of: Record<string, (c: Conversation) => string | null> = {
+      inbox_name: (c) => c.inbox,
+      agent_name: (c) => c.agent,
+      team_name: (c) => (c.agent ? TEAMS[c.agent] : null),
+      channel: (c) => CHANNELS[c.inbox],
+    };
+    const pick = of[column];
+    if (!pick) throw fail('invalid_report', `The conversations data has no column "${column}".`);
+    const counts = new Map<string, number>();
+    for (const c of this.data()) {
+      const v = pick(c);
+      if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const needle = search.trim().toLowerCase();
+    return [...counts.entries()]
+      .filter(([v]) => !needle || v.toLowerCase().includes(needle))
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([value, count]) => ({ value, count }));
+  }
+  // ---- end of the dashboard screen ----
 
   onLibraryChanged(listener: (paths: string[]) => void): () => void {
     return this.library.subscribe(listener);
   }
 
-  async call<T>(name: string, _args: Record<string, unknown>): Promise<T> {
+  async call<T>(name: string, args: Record<string, unknown>): Promise<T> {
+    if (name === 'column_values') {
+      await wait(60);
+      if (this.options.failValues) throw fail('cache_error', 'the local copy of the data could not be read');
+      return this.columnValues(args.spec as { dataset?: string }, String(args.column), String(args.search ?? '')) as T;
+    }
     throw new BackendError('internal', `The report builder needs real data (it asked for "${name}"): open it in the desktop app, or in a browser through \`switchboard serve-app\`.`);
   }
 
@@ -553,12 +652,6 @@ export class FakeBackend implements Backend {
       if (path === DAMAGED.path) throw fail('invalid_template', DAMAGED.error!);
       throw fail('not_found', `The report ${path} is no longer in the library. It may have been moved or deleted; reopen the library.`);
     }
-    if (this.options.failRun) {
-      throw fail(
-        'invalid_report',
-        'This report groups by "agent_nickname", which the conversations data does not have. Ask whoever shared the report for an updated copy.',
-      );
-    }
     const values = new Map(template.parameters);
     for (const [name, value] of params) {
       if (!values.has(name) && name !== 'period' && name !== 'timezone') {
@@ -566,7 +659,19 @@ export class FakeBackend implements Backend {
       }
       values.set(name, value);
     }
-    const timezone = values.get('timezone') ?? WORKSPACE_TIMEZONE;
+    return this.computeFor(template.id, template.name, values);
+  }
+
+  /** A fake report (by its id) with the parameter values chosen: period, timezone, inbox, team. */
+  private computeFor(id: string, title: string, values: Map<string, string>): ReportResult {
+    const template = { id, name: title };
+    if (this.options.failRun) {
+      throw fail(
+        'invalid_report',
+        'This report groups by "agent_nickname", which the conversations data does not have. Ask whoever shared the report for an updated copy.',
+      );
+    }
+    const timezone = values.get('timezone') || WORKSPACE_TIMEZONE;
     if (!isTimeZone(timezone)) {
       throw fail('invalid_report', `"${timezone}" is not an IANA timezone such as Europe/Berlin or America/New_York. Pick one from the list.`);
     }
@@ -578,11 +683,28 @@ export class FakeBackend implements Backend {
     } catch (e) {
       throw fail('invalid_report', `The period is not valid: ${(e as Error).message}.`);
     }
+    const inbox = values.get('inbox') ?? '';
+    const team = values.get('team') ?? '';
     const rows = this.data()
       .map((c) => ({ ...c, localDay: Math.floor(wallClockMs(c.createdUtc, timezone) / DAY_MS) }))
-      .filter((c) => !range || (c.localDay >= range[0] && c.localDay <= range[1]));
+      .filter((c) => !range || (c.localDay >= range[0] && c.localDay <= range[1]))
+      .filter((c) => !inbox || c.inbox === inbox)
+      .filter((c) => !team || (c.agent !== null && TEAMS[c.agent] === team));
     const applied = [range ? `${describePeriod(period)}: ${dateOfDay(range[0])} to ${dateOfDay(range[1])}` : describePeriod(period)];
+    if (inbox) applied.push(`Inbox: ${inbox}`);
+    if (team) applied.push(`Team: ${team}`);
     const base = { title: template.name, timezone };
+
+    if (template.id === KPI_TILE) {
+      return {
+        ...base,
+        columns: [{ name: 'Conversations', format: 'integer' }],
+        rows: [[rows.length]],
+        total_rows: 1,
+        applied,
+        groups: 0,
+      };
+    }
 
     if (template.id === 'conversations-per-day-by-inbox') {
       const counts = new Map<number, Map<string, number>>();

@@ -2,7 +2,7 @@
 // save checks, so the conflict dialog can be exercised in a browser. `editElsewhere` plays a
 // colleague saving the same team file.
 import type {
-  DashboardResult,
+  DashboardTemplate,
   FileVersion,
   LibraryFolders,
   OpenedTemplate,
@@ -15,7 +15,9 @@ import type {
 } from './types';
 import { BackendError } from './errors';
 
-type Entry = { summary: TemplateSummary; template: ReportTemplate; version: number };
+type AnyTemplate = ReportTemplate | DashboardTemplate;
+type Entry = { summary: TemplateSummary; template: AnyTemplate; version: number };
+const isDashboard = (t: AnyTemplate): t is DashboardTemplate => t.switchboard === 'dashboard';
 type Listener = (paths: string[]) => void;
 
 const PERSONAL = '/home/demo/Switchboard/templates';
@@ -42,8 +44,16 @@ export class FakeLibrary {
   private listeners = new Set<Listener>();
   private team: string | null = '/home/demo/Switchboard/Team';
 
-  constructor(templates: TemplateSummary[], private readonly damaged: TemplateSummary[]) {
+  constructor(templates: TemplateSummary[], private readonly damaged: TemplateSummary[], dashboards: { path: string; shelf: Shelf; dashboard: DashboardTemplate }[] = []) {
     for (const t of templates) this.entries.set(t.path, { summary: t, template: templateOf(t), version: 1 });
+    for (const d of dashboards) this.entries.set(d.path, { summary: summaryOf(d.path, d.shelf, d.dashboard), template: d.dashboard, version: 1 });
+  }
+
+  /** A dashboard file as saved now. */
+  dashboardAt(path: string): DashboardTemplate {
+    const t = this.entry(path).template;
+    if (!isDashboard(t)) throw new BackendError('invalid_template', `${path} is a report, not a dashboard. Open it where reports are opened.`);
+    return structuredClone(t);
   }
 
   list(): TemplateSummary[] {
@@ -77,10 +87,11 @@ export class FakeLibrary {
     const e = this.entry(path);
     const notices = e.summary.shelf === 'built_in' ? ['Built-in templates are read-only: duplicate it to your shelf to edit it.'] : [];
     if (e.summary.migrated_from) notices.unshift(`This file is in the older format version ${e.summary.migrated_from}; it was read as version 2. Saving writes version 2.`);
-    return { path, shelf: e.summary.shelf, version: this.version(e), report: structuredClone(e.template), notices };
+    const t = structuredClone(e.template);
+    return { path, shelf: e.summary.shelf, version: this.version(e), ...(isDashboard(t) ? { dashboard: t } : { report: t }), notices };
   }
 
-  save(path: string, report: ReportTemplate, base: FileVersion | null, mode: 'save' | 'overwrite' | 'copy'): SaveOutcome {
+  save(path: string, report: AnyTemplate, base: FileVersion | null, mode: 'save' | 'overwrite' | 'copy'): SaveOutcome {
     const e = this.entry(path);
     if (e.summary.shelf === 'built_in') throw new BackendError('invalid_setting', 'Built-in templates are read-only. Duplicate it to your shelf, then edit the copy.');
     if (mode === 'copy') return this.create(e.summary.shelf, { ...report, name: `${report.name} (your copy)`, id: slug(`${report.name} (your copy)`) });
@@ -96,23 +107,12 @@ export class FakeLibrary {
     return { outcome: 'saved', path, version: this.version(this.entries.get(path)!)! };
   }
 
-  private put(path: string, shelf: Shelf, t: ReportTemplate, version: number) {
-    const summary: TemplateSummary = {
-      path,
-      id: t.id,
-      name: t.name,
-      description: t.description,
-      shelf,
-      parameters: (t.parameters ?? []).map((p) => [p.name, p.default]),
-      kind: 'report',
-      tags: t.tags ?? [],
-      parameter_details: t.parameters ?? [],
-    };
-    this.entries.set(path, { summary, template: t, version });
-    this.changed([path]);
+  private put(path: string, shelf: Shelf, t: AnyTemplate, version: number, silently = false) {
+    this.entries.set(path, { summary: summaryOf(path, shelf, t), template: t, version });
+    if (!silently) this.changed([path]);
   }
 
-  create(shelf: Shelf, t: ReportTemplate): SaveOutcome {
+  create(shelf: Shelf, t: AnyTemplate): SaveOutcome {
     const dir = shelf === 'team' ? this.team : PERSONAL;
     if (!dir || shelf === 'built_in') throw new BackendError('invalid_setting', 'Pick a team folder first.');
     let path = `${dir}/${slug(t.name)}.json`;
@@ -154,6 +154,17 @@ export class FakeLibrary {
     this.put(path, e.summary.shelf, { ...e.template, description }, e.version + 1);
   }
 
+  /**
+   * A colleague's file arrives in the team folder on a network share that does not report
+   * changes: nothing tells the app, so only listing the library again shows it.
+   */
+  arriveUnnoticed(name: string): string {
+    const path = `${this.team}/${slug(name)}.json`;
+    const t = templateOf({ path, id: slug(name), name, description: 'Saved by a colleague.', shelf: 'team', parameters: [], kind: 'report', tags: [], parameter_details: [] });
+    this.put(path, 'team', t, 1, true);
+    return path;
+  }
+
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -163,8 +174,18 @@ export class FakeLibrary {
     // As the folder watcher does: after the write, not during it.
     setTimeout(() => this.listeners.forEach((l) => l(paths)), 0);
   }
+}
 
-  dashboard(): DashboardResult {
-    return { name: 'Monday', columns: 12, tiles: [] };
-  }
+function summaryOf(path: string, shelf: Shelf, t: AnyTemplate): TemplateSummary {
+  return {
+    path,
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    shelf,
+    parameters: (t.parameters ?? []).map((p) => [p.name, p.default]),
+    kind: t.switchboard === 'dashboard' ? 'dashboard' : 'report',
+    tags: t.tags ?? [],
+    parameter_details: t.parameters ?? [],
+  };
 }

@@ -2,9 +2,22 @@
 // as the desktop app (`switchboard_workspace::api`) over HTTP on 127.0.0.1. The report
 // builder runs here on the real engine and real data, which is how its browser tests check
 // numbers against the simulator. What needs the desktop (dialogs, connections, syncing) says so.
-import type { Backend } from './index';
+import type { Backend, SaveMode, TemplateToSave } from './index';
 import { BackendError, toBackendError } from './errors';
-import type { ExportFormat, ReportResult, SyncProgress, TemplateSummary, WorkspaceStatus } from './types';
+import type {
+  DashboardResult,
+  DashboardTemplate,
+  ExportFormat,
+  FileVersion,
+  LibraryFolders,
+  OpenedTemplate,
+  ReportResult,
+  SaveOutcome,
+  Shelf,
+  SyncProgress,
+  TemplateSummary,
+  WorkspaceStatus,
+} from './types';
 import type { ExportChoices, ExportDone, ExportSettings, ExportTarget } from './export';
 
 async function post<T>(name: string, args: Record<string, unknown> = {}): Promise<T> {
@@ -90,20 +103,8 @@ export class HttpBackend implements Backend {
     return () => {};
   }
   // The library's file actions need the desktop app's folders and dialogs.
-  libraryFolders() {
-    return desktopOnly('The team folder');
-  }
   setTeamFolder() {
     return desktopOnly('Choosing the team folder');
-  }
-  openTemplate() {
-    return desktopOnly('Editing a template');
-  }
-  saveTemplate() {
-    return desktopOnly('Saving a template');
-  }
-  duplicateTemplate() {
-    return desktopOnly('Duplicating a template');
   }
   renameTemplate() {
     return desktopOnly('Renaming a template');
@@ -117,9 +118,30 @@ export class HttpBackend implements Backend {
   exportTemplate() {
     return desktopOnly('Exporting a template');
   }
-  runDashboard() {
-    return desktopOnly('Running a dashboard');
+
+  // ---- The dashboard screen: the workspace's named calls, its `reports` folder as the personal shelf ----
+  runDashboard(path: string, params: [string, string][]): Promise<DashboardResult> {
+    return post('run_dashboard', { path, params });
   }
+  runDashboardTemplate(dashboard: DashboardTemplate, params: [string, string][]): Promise<DashboardResult> {
+    return post('run_dashboard_template', { dashboard, params });
+  }
+  openTemplate(path: string): Promise<OpenedTemplate> {
+    return post('open_template', { path });
+  }
+  saveTemplate(path: string, template: TemplateToSave, base: FileVersion | null, mode: SaveMode): Promise<SaveOutcome> {
+    return post('save_template', { path, report: template.report ?? null, dashboard: template.dashboard ?? null, base, mode });
+  }
+  createTemplate(shelf: Shelf, template: TemplateToSave): Promise<SaveOutcome> {
+    return post('create_template', { shelf, report: template.report ?? null, dashboard: template.dashboard ?? null });
+  }
+  duplicateTemplate(path: string, shelf: Shelf): Promise<string> {
+    return post('duplicate_template', { path, shelf });
+  }
+  libraryFolders(): Promise<LibraryFolders> {
+    return post('library_folders');
+  }
+  // ---- end of the dashboard screen ----
   onLibraryChanged(): () => void {
     return () => {};
   }

@@ -60,6 +60,14 @@ export interface Backend {
   /** Asks where to write the file; null if the person cancelled. */
   exportTemplate(path: string): Promise<string | null>;
   runDashboard(path: string, params: [string, string][]): Promise<DashboardResult>;
+
+  // ---- The dashboard screen ----
+  /** Runs a dashboard as it stands in the editor (not saved yet): a tile just added, say. */
+  runDashboardTemplate(dashboard: DashboardTemplate, params: [string, string][]): Promise<DashboardResult>;
+  /** Writes a new template file on a shelf, named after it ("New dashboard"). */
+  createTemplate(shelf: Shelf, template: TemplateToSave): Promise<SaveOutcome>;
+  // ---- end of the dashboard screen ----
+
   /** Files of the library appeared, changed or went (a colleague saved); returns the unsubscribe function. */
   onLibraryChanged(listener: (paths: string[]) => void): () => void;
   /**
@@ -135,6 +143,7 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
     failRun: fail.has('run'),
     failExport: fail.has('export'),
     failSync: fail.has('sync'),
+    failValues: fail.has('values'),
     damagedTemplate: fail.has('template'),
     cancelExport: query.get('cancel') === 'export',
     noSaveDialog: query.get('savedialog') === 'none',

@@ -19,6 +19,7 @@ import type {
   SyncProgress,
   TemplateSummary,
   DashboardResult,
+  DashboardTemplate,
   FileVersion,
   LibraryFolders,
   OpenedTemplate,
@@ -128,6 +129,16 @@ export class TauriBackend implements Backend {
   runDashboard(path: string, params: [string, string][]): Promise<DashboardResult> {
     return call<DashboardResult>('run_dashboard', { path, params });
   }
+
+  // ---- The dashboard screen ----
+  runDashboardTemplate(dashboard: DashboardTemplate, params: [string, string][]): Promise<DashboardResult> {
+    return this.call<DashboardResult>('run_dashboard_template', { dashboard, params });
+  }
+
+  createTemplate(shelf: Shelf, template: TemplateToSave): Promise<SaveOutcome> {
+    return call<SaveOutcome>('create_template', { shelf, report: template.report ?? null, dashboard: template.dashboard ?? null });
+  }
+  // ---- end of the dashboard screen ----
 
   onLibraryChanged(listener: (paths: string[]) => void): () => void {
     let stopped = false;

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
-import { type Backend, type OpenedTemplate, type SaveOutcome, type Shelf, type TemplateSummary, BackendError, toBackendError } from '../backend';
-import { reportHref } from '../route';
+import { type Backend, type DashboardTemplate, type OpenedTemplate, type SaveOutcome, type Shelf, type TemplateSummary, BackendError, toBackendError } from '../backend';
+import { dashboardHref, reportHref } from '../route';
+import { ConflictChoices } from './ConflictChoices';
 
 const SHELVES: { shelf: Shelf; title: string; hint: string }[] = [
   { shelf: 'built_in', title: 'Built-in reports', hint: 'Ready to run on any workspace.' },
@@ -51,10 +52,31 @@ export function Library({ templates, backend, onChanged }: { templates: Template
   };
 
   const save = async (e: Editing, mode: 'save' | 'overwrite' | 'copy') => {
-    if (!backend || !e.opened.report) return;
-    const report = { ...e.opened.report, name: e.name, description: e.description, tags: e.tags.split(',').map((t) => t.trim()).filter(Boolean) };
-    await act(async () => afterSave(await backend.saveTemplate(e.opened.path, { report }, e.opened.version ?? null, mode), e));
+    const t = e.opened.report ?? e.opened.dashboard;
+    if (!backend || !t) return;
+    const details = { name: e.name, description: e.description, tags: e.tags.split(',').map((t) => t.trim()).filter(Boolean) };
+    const template = e.opened.report ? { report: { ...e.opened.report, ...details } } : { dashboard: { ...e.opened.dashboard!, ...details } };
+    await act(async () => afterSave(await backend.saveTemplate(e.opened.path, template, e.opened.version ?? null, mode), e));
   };
+
+  const newDashboard = () =>
+    act(async () => {
+      const name = window.prompt('Name of the new dashboard', 'My dashboard');
+      if (!name?.trim()) return;
+      const dashboard: DashboardTemplate = {
+        switchboard: 'dashboard',
+        version: 2,
+        id: name.trim().toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'dashboard',
+        name: name.trim(),
+        description: '',
+        tags: [],
+        parameters: [{ name: 'period', type: 'period', label: 'Period', default: 'last_30_days', description: '', choices: [] }],
+        columns: 12,
+        tiles: [],
+      };
+      const outcome = await backend!.createTemplate('personal', { dashboard });
+      window.location.hash = dashboardHref(outcome.path);
+    });
 
   return (
     <section className="library" data-testid="library" aria-labelledby="library-title">
@@ -97,6 +119,9 @@ export function Library({ templates, backend, onChanged }: { templates: Template
           >
             Team folder…
           </button>
+          <button type="button" className="button" data-testid="new-dashboard" onClick={newDashboard}>
+            New dashboard
+          </button>
         </div>
       )}
       {tags.length > 0 && (
@@ -117,7 +142,8 @@ export function Library({ templates, backend, onChanged }: { templates: Template
       {templates.length === 0 && <p className="empty">There are no reports in the library yet.</p>}
       {templates.length > 0 && shown.length === 0 && <p className="empty">No report matches.</p>}
       {SHELVES.map(({ shelf, title, hint }) => {
-        const onShelf = shown.filter((t) => t.shelf === shelf);
+        // Reports first, then dashboards.
+        const onShelf = shown.filter((t) => t.shelf === shelf).sort((a, b) => Number(a.kind === 'dashboard') - Number(b.kind === 'dashboard'));
         if (onShelf.length === 0) return null;
         return (
           <section key={shelf} className="shelf" data-testid={`shelf-${shelf}`} aria-labelledby={`shelf-${shelf}-title`}>
@@ -127,7 +153,7 @@ export function Library({ templates, backend, onChanged }: { templates: Template
             <ul className="cards">
               {onShelf.map((t) => (
                 <li key={t.path}>
-                  {t.error ? <DamagedCard template={t} /> : <ReportCard template={t} />}
+                  {t.error ? <DamagedCard template={t} /> : t.kind === 'dashboard' ? <DashboardCard template={t} /> : <ReportCard template={t} />}
                   {backend && !t.error && (
                     <div className="card-actions" data-testid="card-actions">
                       <button type="button" className="link-button" onClick={() => act(() => backend.duplicateTemplate(t.path, 'personal'), `Copied ${t.name} to My reports.`)}>
@@ -147,7 +173,7 @@ export function Library({ templates, backend, onChanged }: { templates: Template
                             onClick={() =>
                               act(async () => {
                                 const opened = await backend.openTemplate(t.path);
-                                const r = opened.report;
+                                const r = opened.report ?? opened.dashboard;
                                 if (r) setEditing({ opened, name: r.name, description: r.description, tags: (r.tags ?? []).join(', ') });
                               })
                             }
@@ -191,30 +217,18 @@ export function Library({ templates, backend, onChanged }: { templates: Template
             <p key={n} className="muted">{n}</p>
           ))}
           {editing.conflict ? (
-            <>
-              <p role="alert" data-testid="conflict-message">{editing.conflict}</p>
-              <div className="dialog-actions">
-                <button type="button" className="button primary" onClick={() => save(editing, 'copy')}>
-                  Keep both
-                </button>
-                <button type="button" className="button" onClick={() => save(editing, 'overwrite')}>
-                  Overwrite
-                </button>
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() =>
-                    act(async () => {
-                      const opened = await backend!.openTemplate(editing.opened.path);
-                      const r = opened.report!;
-                      setEditing({ opened, name: r.name, description: r.description, tags: (r.tags ?? []).join(', ') });
-                    })
-                  }
-                >
-                  Reload theirs
-                </button>
-              </div>
-            </>
+            <ConflictChoices
+              message={editing.conflict}
+              onKeepBoth={() => save(editing, 'copy')}
+              onOverwrite={() => save(editing, 'overwrite')}
+              onReload={() =>
+                act(async () => {
+                  const opened = await backend!.openTemplate(editing.opened.path);
+                  const t = opened.report ?? opened.dashboard!;
+                  setEditing({ opened, name: t.name, description: t.description, tags: (t.tags ?? []).join(', ') });
+                })
+              }
+            />
           ) : (
             <form
               onSubmit={(e) => {
@@ -250,6 +264,17 @@ function ReportCard({ template }: { template: TemplateSummary }) {
       <span className="report-description">{template.description || 'No description.'}</span>
       {(template.tags ?? []).length > 0 && <span className="report-tags">{template.tags.join(' · ')}</span>}
       {template.migrated_from && <span className="muted">Older format (version {template.migrated_from}): saving updates it.</span>}
+    </a>
+  );
+}
+
+function DashboardCard({ template }: { template: TemplateSummary }) {
+  return (
+    <a className="card report-card dashboard-card" href={dashboardHref(template.path)} data-testid="dashboard-card">
+      <span className="card-kind">Dashboard</span>
+      <span className="report-name">{template.name}</span>
+      <span className="report-description">{template.description || 'No description.'}</span>
+      {(template.tags ?? []).length > 0 && <span className="report-tags">{template.tags.join(' · ')}</span>}
     </a>
   );
 }

@@ -3,16 +3,11 @@ import { type Backend, type BackendError, type ReportResult, type TemplateSummar
 import { LIBRARY_HREF, builderHref } from '../route';
 import { Chart } from './Chart';
 import { ErrorBox } from './ErrorBox';
-import { ParameterForm, type Params } from './ParameterForm';
+import { ParameterForm, paramPairs, type Params } from './ParameterForm';
 import { ResultTable } from './ResultTable';
 import { ExportDialog } from './export/ExportDialog';
 
 type Run = { state: 'running'; previous: ReportResult | null } | { state: 'done'; result: ReportResult } | { state: 'failed'; error: BackendError };
-
-function asPairs(values: Params): [string, string][] {
-  // Empty means "as saved in the report": leave it to the template.
-  return Object.entries(values).filter(([, v]) => v !== '');
-}
 
 export function ReportView({ backend, template }: { backend: Backend; template: TemplateSummary }) {
   const defaults: Params = Object.fromEntries(template.parameters);
@@ -21,7 +16,7 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
   const [run, setRun] = useState<Run>({ state: 'running', previous: null });
   const [exportOpen, setExportOpen] = useState(false);
   const latestRun = useRef(0);
-  const key = JSON.stringify(asPairs(values));
+  const key = JSON.stringify(paramPairs(values, template.parameter_details));
 
   useEffect(() => {
     const token = ++latestRun.current;
@@ -55,6 +50,8 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
         defaults={defaults}
         running={run.state === 'running'}
         shownTimezone={result?.timezone ?? null}
+        parameters={template.parameter_details}
+        backend={backend}
         onRun={(next) => {
           setValues(next);
           setRunCount((n) => n + 1);
@@ -93,7 +90,7 @@ export function ReportView({ backend, template }: { backend: Backend; template: 
         {exportOpen && (
           <ExportDialog
             backend={backend}
-            target={{ kind: 'report', path: template.path, params: asPairs(values) }}
+            target={{ kind: 'report', path: template.path, params: paramPairs(values, template.parameter_details) }}
             name={template.name}
             hasChart={!!result?.chart_svg}
             onClose={() => setExportOpen(false)}

@@ -12,17 +12,50 @@ const V1: &str = r#"{"switchboard":"report","version":1,"id":"x","name":"X","x-o
     "spec":{"dataset":"conversations","filters":[{"column":"inbox_name","op":"eq","value":"$inbox"}],
             "measures":[{"aggregation":"count","label":"Conversations"}]}}"#;
 
-fn builtin_texts() -> Vec<(String, String)> {
+/// The files in `reports/` of one kind (`"report"` or `"dashboard"`).
+fn builtin_files(kind: &str) -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reports");
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .filter(|(name, text)| file_kind(text, name).unwrap() == kind)
         .collect();
     out.sort();
+    out
+}
+
+fn builtin_texts() -> Vec<(String, String)> {
+    let out = builtin_files("report");
     assert!(out.len() >= 3, "the built-in reports are found");
     out
+}
+
+#[test]
+fn built_in_dashboards_pass_the_published_schema_and_round_trip() {
+    let schema = jsonschema::validator_for(&dashboard_schema()).unwrap();
+    let files = builtin_files("dashboard");
+    assert!(!files.is_empty(), "a built-in dashboard is found");
+    for (name, text) in files {
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let errors: Vec<String> = schema.iter_errors(&v).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        let doc = Document::<DashboardTemplate>::parse(&text, &name).unwrap();
+        assert!(doc.unknown.is_empty(), "{name} holds no field this version does not know: {:?}", doc.unknown);
+        let saved = doc.to_file_text(&name).unwrap();
+        assert!(schema.is_valid(&serde_json::from_str(&saved).unwrap()), "{name} as saved");
+        assert_eq!(DashboardTemplate::parse(&saved, &name).unwrap(), doc.template, "{name} reads back the same");
+        // Every tile runs with the defaults and with every shared parameter set.
+        let d = &doc.template;
+        let all: BTreeMap<String, String> = d.parameters.iter().map(|p| (p.name.clone(), if p.kind == ParameterType::Period { "last_week".into() } else { "X".into() })).collect();
+        for t in &d.tiles {
+            let r = d.tile_report(t);
+            r.resolve(&BTreeMap::new()).unwrap();
+            let s = r.resolve(&all).unwrap();
+            assert_eq!(s.period, Period::LastWeek, "{name}: tile {} takes the shared period", t.id);
+        }
+    }
 }
 
 #[test]
