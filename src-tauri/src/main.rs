@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchboard_model::ipc::{
-    ConnectionDraft, ConnectionStatus, ConnectionTest, DashboardResult, ExportFormat, FilePreview, FileVersion, LibraryFolders, OpenedTemplate,
+    ConnectionDraft, ConnectionStatus, ConnectionTest, DashboardResult, FilePreview, FileVersion, LibraryFolders, OpenedTemplate,
     PlatformForm, ReportResult, SaveOutcome, Shelf, SyncProgress, TemplateSummary, WorkspaceStatus,
 };
 use switchboard_model::template::{DashboardTemplate, ReportTemplate};
@@ -254,18 +254,6 @@ async fn run_dashboard(path: String, params: Vec<(String, String)>, state: State
 }
 
 #[tauri::command]
-async fn export_dashboard(path: String, params: Vec<(String, String)>, out_path: String, state: State<'_, AppState>) -> Result<String, AppError> {
-    let ws = state.workspace()?;
-    off_ui(move || {
-        let d = switchboard_workspace::load_dashboard(&path)?;
-        let run = ws.run_dashboard(&d, &params_map(params), chrono_now())?;
-        ws.export_dashboard_xlsx(&run, &PathBuf::from(&out_path))?;
-        Ok(out_path)
-    })
-    .await
-}
-
-#[tauri::command]
 async fn run_report(path: String, params: Vec<(String, String)>, state: State<'_, AppState>) -> Result<ReportResult, AppError> {
     let ws = state.workspace()?;
     off_ui(move || {
@@ -282,21 +270,6 @@ async fn run_report(path: String, params: Vec<(String, String)>, state: State<'_
 async fn api(name: String, args: serde_json::Value, state: State<'_, AppState>) -> Result<serde_json::Value, AppError> {
     let ws = state.workspace()?;
     off_ui(move || switchboard_workspace::api::call(&ws, &name, &args, chrono_now())).await
-}
-
-#[tauri::command]
-async fn export_report(path: String, params: Vec<(String, String)>, out_path: String, state: State<'_, AppState>) -> Result<String, AppError> {
-    let ws = state.workspace()?;
-    let format = ExportFormat::from_path(&out_path).ok_or_else(|| {
-        AppError::new(ErrorCode::FileError, format!("Cannot tell the format of {out_path}: name the file .xlsx, .csv, .pdf, .svg or .png."))
-    })?;
-    off_ui(move || {
-        let t = switchboard_workspace::load_template(&path)?;
-        let run = ws.run_template(&t, &params_map(params), chrono_now())?;
-        ws.export(&run, &PathBuf::from(&out_path), format)?;
-        Ok(out_path)
-    })
-    .await
 }
 
 // ---- Sources ----
@@ -523,10 +496,8 @@ fn main() {
             import_template,
             export_template,
             run_dashboard,
-            export_dashboard,
             run_report,
             api,
-            export_report,
             platform_forms,
             connection_draft,
             test_connection,

@@ -255,18 +255,19 @@ async function main() {
     writeFileSync(screenshotPath, Buffer.from(png, 'base64'));
     log(`screenshot saved to ${screenshotPath}`);
 
-    // The export path behind the save dialog, through the real command (a native dialog
-    // cannot be driven over WebDriver): the workbook must land where the person chose.
+    // The export behind the dialog's Save button, through the same named call the dialog
+    // makes (a native save dialog cannot be driven over WebDriver): the workbook must land
+    // where the person chose.
     const outPath = join(scratch, 'export.xlsx');
     const exported = await command(base, 'POST', `${s}/execute/async`, {
       script: `const done = arguments[arguments.length - 1];
-        window.__TAURI_INTERNALS__.invoke('export_report', { path: 'builtin:conversations-per-day-by-inbox.json', params: [], outPath: arguments[0] })
+        window.__TAURI_INTERNALS__.invoke('api', { name: 'export', args: { target: { kind: 'report', path: 'builtin:conversations-per-day-by-inbox.json', params: [] }, format: 'xlsx', options: {}, out_path: arguments[0] } })
           .then((p) => done({ ok: p }), (e) => done({ error: e }));`,
       args: [outPath],
     });
-    if (!exported || exported.error) throw new Failure(`export_report failed: ${JSON.stringify(exported)}`);
+    if (!exported || exported.error) throw new Failure(`the export failed: ${JSON.stringify(exported)}`);
     const head = existsSync(outPath) ? readFileSync(outPath).subarray(0, 2).toString('latin1') : '';
-    if (head !== 'PK') throw new Failure(`export_report said ${JSON.stringify(exported.ok)} but ${outPath} is not a workbook`);
+    if (head !== 'PK') throw new Failure(`the export said ${JSON.stringify(exported.ok)} but ${outPath} is not a workbook`);
     log(`exported the report to ${outPath}`);
 
     await builderInTheApp(base, s);
