@@ -141,8 +141,6 @@ export function installTauriMock() {
           return null;
         case 'plugin:dialog|save':
           return '/tmp/exports/chosen'; // the person typed a name without the extension
-        case 'export_report':
-          return args.outPath;
         // ---- The dashboard screen ----
         case 'open_template':
           return {
