@@ -13,64 +13,24 @@
 // $CARGO_TARGET_DIR/debug/switchboard).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
-import { dist, ui, results } from '../harness.mjs';
+import { join } from 'node:path';
+import { results } from '../harness.mjs';
+import { serveWorld } from './served.mjs';
 
 const WORLD = ['--seed', '7', '--start', '2026-10-01', '--days', '42', '--per-day', '150'];
 const NOW = '2026-10-28T10:00:00Z';
 const TZ = 'Europe/Berlin';
 const LAST_WEEK = ['2026-10-19', '2026-10-25'];
 
-const cli =
-  process.env.SWITCHBOARD_CLI ??
-  [process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'debug/switchboard'), resolve(ui, '../target/debug/switchboard')].find((p) => p && existsSync(p));
-
-let tmp, sim, server, browser, origin, world;
-const children = [];
-
-function lineMatching(child, pattern) {
-  return new Promise((resolveLine, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within 60 s`)), 60_000);
-    lines.on('line', (l) => {
-      const m = pattern.exec(l);
-      if (m) {
-        clearTimeout(timer);
-        resolveLine(m);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${child.spawnargs.join(' ')} exited with ${code}`)));
-  });
-}
+let tmp, browser, origin, world, served;
 
 before(async () => {
-  assert.ok(cli, 'the switchboard binary: build it (cargo build -p switchboard-cli) or set SWITCHBOARD_CLI');
-  if (!existsSync(join(dist, 'index.html')) || process.env.UI_TEST_USE_DIST !== '1') {
-    execFileSync(process.execPath, [join(ui, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ui, stdio: 'inherit' });
-  }
-  tmp = mkdtempSync(join(tmpdir(), 'switchboard-builder-'));
-  const env = { ...process.env, SWITCHBOARD_HOME: join(tmp, 'home'), SWITCHBOARD_SECRETS: 'memory' };
-  execFileSync(cli, ['simulate', ...WORLD, '--world', join(tmp, 'world.json')], { env, stdio: 'ignore' });
-  world = JSON.parse(readFileSync(join(tmp, 'world.json'), 'utf8'));
-  sim = spawn(cli, ['simulate', ...WORLD, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(sim);
-  const [, url] = await lineMatching(sim, /^Cognigy Live Agent OData: (\S+)/);
-  execFileSync(cli, ['sync', '--workspace', join(tmp, 'ws'), '--url', url], { env: { ...env, SWITCHBOARD_TOKEN: 'demo-admin-token-0000' }, stdio: 'ignore' });
-  server = spawn(cli, ['serve-app', '--workspace', join(tmp, 'ws'), '--ui', dist, '--port', '0', '--now', NOW], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(server);
-  [, origin] = await lineMatching(server, /serving the app on (http:\/\/\S+?)\/?$/);
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  served = await serveWorld(WORLD, NOW);
+  ({ browser, origin, world, dir: tmp } = served);
 });
 
 after(async () => {
-  await browser?.close();
-  for (const c of children) c.kill();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await served?.stop();
 });
 
 // ---- The independent side: the world's records, local times from Intl. ----

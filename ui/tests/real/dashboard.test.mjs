@@ -8,9 +8,11 @@
 // "last 7 days" 21 to 27 October, in Berlin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { results } from '../harness.mjs';
 import { apiCall, serveWorld } from './served.mjs';
+import { sheetRows, unzip } from './xlsx.mjs';
 
 const WORLD = ['--seed', '7', '--start', '2026-10-01', '--days', '42', '--per-day', '150'];
 const NOW = '2026-10-28T10:00:00Z';
@@ -108,6 +110,33 @@ test('the weekly overview on the simulator: every tile is its report, and a shar
     assert.ok(t.result.applied.join(' ').includes(team), `${id} says it is ${team} only: ${t.result.applied}`);
   }
   await kpiShown(page, teamCount);
+
+  // Export the dashboard as it stands (the team picked) from its screen: one workbook, a sheet
+  // per tile in reading order, each holding that tile's rows; the dialog offers only what a
+  // dashboard can be (a workbook or a PDF).
+  await page.getByRole('button', { name: 'Export…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export Weekly overview' });
+  assert.deepEqual(await dialog.getByRole('radio').evaluateAll((rs) => rs.map((r) => r.labels[0].textContent.trim())), ['Excel workbook (.xlsx)', 'PDF document (.pdf)']);
+  await dialog.getByLabel('Excel workbook (.xlsx)').check();
+  const book = join(served.dir, 'weekly.xlsx');
+  await dialog.getByLabel('Save to').fill(book);
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await dialog.getByText(`Saved to ${book}`).waitFor({ timeout: 120_000 });
+  const files = unzip(readFileSync(book));
+  const sheets = [...files['xl/workbook.xml'].matchAll(/<sheet ([^>]*)\/>/g)].map(([, a]) => ({ name: /name="([^"]*)"/.exec(a)[1], hidden: /state="hidden"/.test(a) }));
+  // A chart drawn from a reshaped table reads its own "… chart data" sheet, next to its report's.
+  const shown = sheets.filter((sh) => !sh.hidden && !sh.name.endsWith(' chart data'));
+  assert.deepEqual(shown.map((sh) => sh.name), TILES.map((id) => tileOf(teamRun.body, id).title.slice(0, 31)), 'a sheet per tile, in reading order');
+  TILES.forEach((id, i) => {
+    const tile = tileOf(teamRun.body, id).result;
+    const rows = sheetRows(files, `xl/worksheets/sheet${sheets.indexOf(shown[i]) + 1}.xml`);
+    const headerAt = rows.findLastIndex((r) => r.join('|') === tile.columns.map((c) => c.name).join('|'));
+    assert.ok(headerAt >= 0, `${id}: the table's header in its sheet`);
+    assert.ok(rows.some((r) => r.some((cell) => cell.includes(team))), `${id}: the details block names the team`);
+    const body = rows.slice(headerAt + 1).filter((r) => r.length > 0 && r[0] !== '');
+    assert.equal(body.length, tile.rows.length, `${id}: every row of the tile`);
+  });
+  assert.equal(Number(sheetRows(files, `xl/worksheets/sheet${sheets.indexOf(shown[0]) + 1}.xml`).at(-1)[0]), teamCount, 'the KPI sheet holds the count on the screen');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -5,108 +5,29 @@
 // with node's zlib — and compared with the table on the screen. The second export's dialog
 // starts in the folder of the first, remembered by the workspace (export-settings.json).
 //
-// Needs the `switchboard` binary: SWITCHBOARD_CLI, else target/debug/switchboard (or
-// $CARGO_TARGET_DIR/debug/switchboard).
+// Set-up in served.mjs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { inflateRawSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { dist, ui } from '../harness.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveWorld } from './served.mjs';
+import { sheetRows, unzip } from './xlsx.mjs';
 
 const WORLD = ['--seed', '7', '--start', '2026-10-01', '--days', '42', '--per-day', '150'];
 const NOW = '2026-10-28T10:00:00Z';
 const REPORT = 'builtin:median-first-response-by-agent.json';
 const NAME = 'Median first response time by agent';
 
-const cli =
-  process.env.SWITCHBOARD_CLI ??
-  [process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'debug/switchboard'), resolve(ui, '../target/debug/switchboard')].find((p) => p && existsSync(p));
-
-let tmp, browser, origin;
-const children = [];
-
-function lineMatching(child, pattern) {
-  return new Promise((resolveLine, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within 60 s`)), 60_000);
-    lines.on('line', (l) => {
-      const m = pattern.exec(l);
-      if (m) {
-        clearTimeout(timer);
-        resolveLine(m);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${child.spawnargs.join(' ')} exited with ${code}`)));
-  });
-}
+let tmp, browser, origin, served;
 
 before(async () => {
-  assert.ok(cli, 'the switchboard binary: build it (cargo build -p switchboard-cli) or set SWITCHBOARD_CLI');
-  if (!existsSync(join(dist, 'index.html')) || process.env.UI_TEST_USE_DIST !== '1') {
-    execFileSync(process.execPath, [join(ui, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ui, stdio: 'inherit' });
-  }
-  tmp = mkdtempSync(join(tmpdir(), 'switchboard-export-'));
-  const env = { ...process.env, SWITCHBOARD_HOME: join(tmp, 'home'), SWITCHBOARD_SECRETS: 'memory' };
-  const sim = spawn(cli, ['simulate', ...WORLD, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(sim);
-  const [, url] = await lineMatching(sim, /^Cognigy Live Agent OData: (\S+)/);
-  execFileSync(cli, ['sync', '--workspace', join(tmp, 'ws'), '--url', url], { env: { ...env, SWITCHBOARD_TOKEN: 'demo-admin-token-0000' }, stdio: 'ignore' });
-  const server = spawn(cli, ['serve-app', '--workspace', join(tmp, 'ws'), '--ui', dist, '--port', '0', '--now', NOW], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(server);
-  [, origin] = await lineMatching(server, /serving the app on (http:\/\/\S+?)\/?$/);
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  served = await serveWorld(WORLD, NOW);
+  ({ browser, origin, dir: tmp } = served);
 });
 
 after(async () => {
-  await browser?.close();
-  for (const c of children) c.kill();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await served?.stop();
 });
-
-/** The files of a zip archive (an .xlsx), by name: enough of the format for a workbook. */
-function unzip(bytes) {
-  const files = {};
-  // The end-of-central-directory record: its last 22 bytes when there is no comment.
-  let eocd = bytes.length - 22;
-  while (eocd >= 0 && bytes.readUInt32LE(eocd) !== 0x06054b50) eocd--;
-  assert.ok(eocd >= 0, 'a zip archive');
-  const count = bytes.readUInt16LE(eocd + 10);
-  let at = bytes.readUInt32LE(eocd + 16);
-  for (let i = 0; i < count; i++) {
-    assert.equal(bytes.readUInt32LE(at), 0x02014b50, 'a central directory entry');
-    const method = bytes.readUInt16LE(at + 10);
-    const size = bytes.readUInt32LE(at + 20);
-    const nameLength = bytes.readUInt16LE(at + 28);
-    const extra = bytes.readUInt16LE(at + 30);
-    const comment = bytes.readUInt16LE(at + 32);
-    const local = bytes.readUInt32LE(at + 42);
-    const name = bytes.toString('utf8', at + 46, at + 46 + nameLength);
-    const dataAt = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
-    const data = bytes.subarray(dataAt, dataAt + size);
-    files[name] = (method === 8 ? inflateRawSync(data) : data).toString('utf8');
-    at += 46 + nameLength + extra + comment;
-  }
-  return files;
-}
-
-/** The cells of a worksheet's XML as rows of text (inline or shared strings, numbers as written). */
-function sheetRows(files, sheet) {
-  const shared = [...(files['xl/sharedStrings.xml'] ?? '').matchAll(/<si>(.*?)<\/si>/gs)].map((m) => [...m[1].matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join(''));
-  const unescape = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-  return [...files[sheet].matchAll(/<row[^>]*>(.*?)<\/row>/gs)].map((row) =>
-    [...row[1].matchAll(/<c ([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)].map(([, attrs, body = '']) => {
-      const type = /t="(\w+)"/.exec(attrs)?.[1];
-      if (type === 's') return unescape(shared[Number(/<v>(.*?)<\/v>/.exec(body)[1])]);
-      if (type === 'inlineStr') return unescape([...body.matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join(''));
-      return /<v>(.*?)<\/v>/.exec(body)?.[1] ?? '';
-    }),
-  );
-}
 
 /** "1m 05s" → 65. */
 function seconds(text) {

@@ -34,7 +34,10 @@ function lineMatching(child, pattern) {
   });
 }
 
-/** Starts everything; returns `{ origin, browser, world, workspace, stop }`. */
+/**
+ * Starts everything; returns `{ origin, browser, world, workspace, dir, stop }`: `dir` is a
+ * scratch folder (removed by `stop`) that holds the workspace and takes a test's own files.
+ */
 export async function serveWorld(worldArgs, now) {
   assert.ok(cli, 'the switchboard binary: build it (cargo build -p switchboard-cli) or set SWITCHBOARD_CLI');
   if (!existsSync(join(dist, 'index.html')) || process.env.UI_TEST_USE_DIST !== '1') {
@@ -61,7 +64,7 @@ export async function serveWorld(worldArgs, now) {
     children.push(server);
     const [, origin] = await lineMatching(server, /serving the app on (http:\/\/\S+?)\/?$/);
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    return { origin, browser, world, workspace, stop };
+    return { origin, browser, world, workspace, dir: tmp, stop };
   } catch (e) {
     await stop();
     throw e;
