@@ -76,7 +76,8 @@ describe('the export dialog', () => {
     await dialog.getByText(`Saved to ${DOCUMENTS}/${FIRST_RESPONSE}.csv`).waitFor();
     let exports = await fake(page, 'exports');
     assert.equal(exports.length, 1);
-    assert.deepEqual(exports[0].target, { kind: 'report', path: exports[0].target.path, params: [['period', 'last_7_days'], ['timezone', 'Europe/Berlin']] });
+    // The parameters the report ran with on the screen, the inbox left at "All inboxes" included.
+    assert.deepEqual(exports[0].target, { kind: 'report', path: exports[0].target.path, params: [['period', 'last_7_days'], ['timezone', 'Europe/Berlin'], ['inbox', '']] });
     assert.match(exports[0].target.path, /median-first-response-by-agent\.json$/);
     assert.equal(exports[0].format, 'csv');
     assert.deepEqual(exports[0].options.csv, { bom: false, delimiter: ';', decimal: ',', date_format: '%d.%m.%Y', datetime_format: null });
