@@ -6,6 +6,7 @@ use crate::*;
 use chrono::{DateTime, TimeZone as _, Utc};
 use polars::prelude::*;
 use serde_json::{json, Value};
+use crate::tests_data::{ms, text, times};
 use switchboard_model::ipc::ReportStep;
 use switchboard_model::spec::{Aggregation, CustomColumn, Filter, FilterOp, GroupBy, Join, Measure, ReportSpec};
 
@@ -20,18 +21,6 @@ const CONVS: &[(&str, Option<&str>, &str, &str)] = &[
 
 /// (message id, conversation, sender kind)
 const MESSAGES: &[(&str, &str, &str)] = &[("m1", "c1", "contact"), ("m2", "c1", "agent"), ("m3", "c2", "agent"), ("m4", "c3", "contact"), ("m5", "c3", "bot"), ("m6", "c3", "agent")];
-
-fn ms(rfc3339: &str) -> i64 {
-    DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
-}
-
-fn text(name: &str, v: Vec<Option<&str>>) -> Column {
-    Column::new(name.into(), v)
-}
-
-fn times(name: &str, v: Vec<Option<i64>>) -> Column {
-    Column::new(name.into(), v).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))).unwrap()
-}
 
 fn world() -> MemorySource {
     let n = CONVS.len();

@@ -11,17 +11,17 @@ use std::collections::BTreeMap;
 use switchboard_model::period::Period;
 use switchboard_model::spec::{Aggregation, Filter, FilterOp, GroupBy, Join, Measure, ReportSpec};
 
-fn ms(rfc3339: &str) -> i64 {
+pub(crate) fn ms(rfc3339: &str) -> i64 {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
 }
 
-fn times(name: &str, values: Vec<Option<i64>>) -> polars::prelude::Column {
+pub(crate) fn times(name: &str, values: Vec<Option<i64>>) -> polars::prelude::Column {
     polars::prelude::Column::new(name.into(), values)
         .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(polars::prelude::TimeZone::UTC)))
         .unwrap()
 }
 
-fn text(name: &str, v: Vec<Option<&str>>) -> polars::prelude::Column {
+pub(crate) fn text(name: &str, v: Vec<Option<&str>>) -> polars::prelude::Column {
     polars::prelude::Column::new(name.into(), v)
 }
 
