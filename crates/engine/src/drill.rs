@@ -13,7 +13,7 @@ use crate::output::ReportOutput;
 use crate::plan::{self, local_wall_clock, step_rank};
 use crate::shape::{self, GroupKey, KeyKind};
 use crate::source::FrameSource;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use polars::prelude::*;
 use serde_json::Value;
@@ -225,18 +225,6 @@ fn value_words(v: &Value) -> String {
     }
 }
 
-fn local_text_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
-    }
-    for pattern in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, pattern) {
-            return Some(t.and_utc().timestamp_millis());
-        }
-    }
-    None
-}
 
 /// The rows of one group value, read the way the result sent it.
 fn cell_predicate(g: &GroupKey, v: &Value) -> Result<Expr, EngineError> {
@@ -252,10 +240,10 @@ fn cell_predicate(g: &GroupKey, v: &Value) -> Result<Expr, EngineError> {
         (KeyKind::SubDay, Value::String(s)) => match DateTime::parse_from_rfc3339(s.trim()) {
             // With its offset the text names one bucket exactly, even in the repeated hour.
             Ok(t) => col(format!("\u{1}order:{}", g.heading).as_str()).eq(lit(t.timestamp_millis())),
-            Err(_) => shown.cast(DataType::Int64).eq(lit(local_text_ms(s).ok_or_else(bad)?)),
+            Err(_) => shown.cast(DataType::Int64).eq(lit(crate::shape::naive_ms(s).ok_or_else(bad)?)),
         },
         (KeyKind::SubDay | KeyKind::Calendar, Value::Number(n)) => shown.cast(DataType::Int64).eq(lit(n.as_i64().ok_or_else(bad)?)),
-        (KeyKind::Calendar, Value::String(s)) => shown.cast(DataType::Int64).eq(lit(local_text_ms(s).ok_or_else(bad)?)),
+        (KeyKind::Calendar, Value::String(s)) => shown.cast(DataType::Int64).eq(lit(crate::shape::naive_ms(s).ok_or_else(bad)?)),
         (KeyKind::Weekday, Value::Number(n)) => {
             // ISO numbering, 1 = Monday.
             let i = n.as_u64().filter(|i| (1..=7).contains(i)).ok_or_else(bad)?;

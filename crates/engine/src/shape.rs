@@ -35,7 +35,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use switchboard_model::canonical::ValueFormat;
 use switchboard_model::ipc::{ReportStep, ResultColumn, TimeOffsets};
-use switchboard_model::spec::{Bins, Filter, FilterOp, GroupBy, ReportSpec, TimeBucket, TopN, Weekday};
+use switchboard_model::spec::{Bins, Filter, FilterOp, GroupBy, ReportSpec, TimeBucket, TopN};
 
 /// The value the rows left out of a top N are shown under.
 pub const ALL_OTHERS: &str = "All others";
@@ -130,18 +130,6 @@ fn naive(ms: Expr) -> Expr {
     ms.cast(DataType::Datetime(TimeUnit::Milliseconds, None))
 }
 
-fn weekday_index(w: Weekday) -> i32 {
-    match w {
-        Weekday::Monday => 0,
-        Weekday::Tuesday => 1,
-        Weekday::Wednesday => 2,
-        Weekday::Thursday => 3,
-        Weekday::Friday => 4,
-        Weekday::Saturday => 5,
-        Weekday::Sunday => 6,
-    }
-}
-
 /// A number as a label shows it: whole numbers without ".0".
 fn number_words(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -184,7 +172,7 @@ pub(crate) fn group_key(g: &GroupBy, info: &ColumnInfo, tz: Tz) -> Result<GroupK
         return Ok(GroupKey { source: Some(KeySource::Column(info.name.to_string())), ..key(KeyKind::Plain, info.format, c, None, None) });
     }
     let local = local_wall_clock(c.clone(), tz)?;
-    let week_start = g.week_start.map(weekday_index).unwrap_or(0);
+    let week_start = g.week_start.map(|w| w.days_from_monday() as i32).unwrap_or(0);
     Ok(match g.bucket.unwrap_or(TimeBucket::Day) {
         b @ (TimeBucket::HalfHour | TimeBucket::Hour) => {
             let step: i64 = if b == TimeBucket::HalfHour { 1_800_000 } else { 3_600_000 };
@@ -825,7 +813,7 @@ fn duration_seconds(s: &str) -> Option<f64> {
 }
 
 /// A local date or date-time text as milliseconds of the naive wall clock.
-fn naive_ms(s: &str) -> Option<i64> {
+pub(crate) fn naive_ms(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());

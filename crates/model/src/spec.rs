@@ -131,6 +131,13 @@ pub enum Weekday {
     Sunday,
 }
 
+impl Weekday {
+    /// Its place in an ISO week: Monday 0 … Sunday 6.
+    pub fn days_from_monday(self) -> u32 {
+        self as u32
+    }
+}
+
 /// Custom numeric bins: either equal `width` from `start` (default 0), or explicit ascending
 /// `edges` (values below the first or above the last edge get open-ended bins).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]

@@ -116,7 +116,7 @@ fn bucket_start(t: NaiveDateTime, bucket: TimeBucket, week_start: Option<Weekday
         TimeBucket::HalfHour => midnight(day) + Duration::minutes((t.hour() * 60 + t.minute() / 30 * 30) as i64),
         TimeBucket::Hour => midnight(day) + Duration::hours(t.hour() as i64),
         TimeBucket::Week => {
-            let first = week_start.map(weekday_index).unwrap_or(0);
+            let first = week_start.map(Weekday::days_from_monday).unwrap_or(0);
             let back = (day.weekday().num_days_from_monday() + 7 - first) % 7;
             midnight(day - Duration::days(back as i64))
         }
@@ -126,18 +126,6 @@ fn bucket_start(t: NaiveDateTime, bucket: TimeBucket, week_start: Option<Weekday
         }
         TimeBucket::Year => midnight(NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("year start")),
         TimeBucket::Day | TimeBucket::HourOfDay | TimeBucket::DayOfWeek => midnight(day),
-    }
-}
-
-fn weekday_index(w: Weekday) -> u32 {
-    match w {
-        Weekday::Monday => 0,
-        Weekday::Tuesday => 1,
-        Weekday::Wednesday => 2,
-        Weekday::Thursday => 3,
-        Weekday::Friday => 4,
-        Weekday::Saturday => 5,
-        Weekday::Sunday => 6,
     }
 }
 
